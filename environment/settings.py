@@ -1,0 +1,156 @@
+"""Django settings, every value from the environment (see the README's table)."""
+
+from __future__ import annotations
+
+from environment.config import (
+    BASE_DIR,
+    STORAGE_DIR,
+    ConfigError,
+    database_config,
+    default_database_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    load_dotenv_file,
+)
+
+load_dotenv_file()
+
+DEBUG = env_bool("DEBUG", True)
+
+_DEV_SECRET = "dev-only-insecure-key-set-SECRET_KEY-in-production"
+SECRET_KEY = env_str("SECRET_KEY") or (_DEV_SECRET if DEBUG else "")
+if not SECRET_KEY:
+    raise ConfigError("SECRET_KEY is not set and DEBUG is false: set SECRET_KEY to a long random string")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",  # must come first: it takes over runserver with an ASGI server
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_celery_results",
+    "environment",
+    "environment.llmlog",
+    "environment.vectors",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "environment.urls"
+WSGI_APPLICATION = "environment.wsgi.application"
+ASGI_APPLICATION = "environment.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+STORAGE_DIR.mkdir(exist_ok=True)
+DATABASE_URL = env_str("DATABASE_URL") or default_database_url()
+DATABASES = {"default": database_config(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file-backed test database: Channels' live-server tests and worker
+    # subprocesses need to see the same data as the test process.
+    DATABASES["default"]["TEST"] = {"NAME": str(STORAGE_DIR / "test-db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer and Celery broker -----------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    # One process only: fine for the embedded default, where the runner lives
+    # inside the web server process.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Without Redis, Celery still runs real workers on one machine through kombu's
+# SQLAlchemy transport on a SQLite file.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or (
+    f"sqla+sqlite:///{STORAGE_DIR / 'celery-broker.sqlite3'}"
+)
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or "django-db"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_TRACK_STARTED = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Language models (the llm/ gateway) ---------------------------------------
+LLM_MODEL = env_str("LLM_MODEL") or "llama_cpp:bundled"
+LLM_BASE_URL = env_str("LLM_BASE_URL")
+LLM_API_KEY = env_str("LLM_API_KEY")
+LLM_TIMEOUT = env_float("LLM_TIMEOUT", 120.0)
+LLM_CONCURRENCY = env_int("LLM_CONCURRENCY", 0)  # 0: the backend's own default
+LLM_CACHE = env_str("LLM_CACHE") or "auto"  # auto (temperature 0) | all | off
+LLM_TRACE_RETENTION_DAYS = env_int("LLM_TRACE_RETENTION_DAYS", 30)
+EMBEDDING_MODEL = env_str("EMBEDDING_MODEL") or "sentence_transformers:bundled"
+EMBEDDING_BASE_URL = env_str("EMBEDDING_BASE_URL") or LLM_BASE_URL
+VECTOR_DIM = env_int("VECTOR_DIM", 384)
+if LLM_CACHE not in {"auto", "all", "off"}:
+    raise ConfigError(f"LLM_CACHE={LLM_CACHE!r}: use auto, all or off")
+
+# --- Static files, i18n -------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static_dirs"]
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Security: production values come on with DEBUG=false ---------------------
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "WARNING"},
+}

@@ -1,0 +1,1 @@
+"""Model backends. Each turns prompts into `Generation`s; the gateway does the rest."""

@@ -1,0 +1,53 @@
+"""The interface every backend implements, and helpers they share."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+from llm.prompts import LLM_PROMPTS, render_prompt
+from llm.types import GenParams, Generation, Message
+
+
+class Backend(abc.ABC):
+    """A model behind one of the supported engines.
+
+    `timeout` is in seconds for this call; a backend raises LLMTimeout when it passes,
+    RetryableError for failures worth retrying, LLMConfigError / LLMUnavailable for
+    the rest. `schema` (a JSON schema) asks for constrained decoding where supported.
+    """
+
+    kind: str = "?"
+    model_id: str = "?"
+    default_concurrency: int = 1
+    # True when one call can serve many prompts at once (real batching); otherwise
+    # the gateway fans prompts out across its concurrency limit.
+    native_batch: bool = False
+
+    @abc.abstractmethod
+    def complete(
+        self, prompt: str, *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
+    ) -> list[Generation]: ...
+
+    @abc.abstractmethod
+    def chat(
+        self, messages: list[Message], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
+    ) -> list[Generation]: ...
+
+    def complete_batch(
+        self, prompts: list[str], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
+    ) -> list[list[Generation]]:
+        return [self.complete(p, params=params, n=n, schema=schema, timeout=timeout) for p in prompts]
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.model_id}"
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+def messages_as_prompt(messages: list[Message]) -> str:
+    """Render a conversation for a model without a chat template (a base model)."""
+    names = {"system": "System", "user": "User", "assistant": "Assistant"}
+    transcript = "\n".join(f"{names.get(m['role'], m['role'].title())}: {m['content'].strip()}" for m in messages)
+    return render_prompt(LLM_PROMPTS / "chat_as_completion.txt", transcript=transcript).rstrip("\n") + " "

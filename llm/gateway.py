@@ -1,0 +1,559 @@
+"""The one gateway every model call in the project goes through.
+
+    gw = Gateway(backend, embedder=..., cache=..., recorder=...)
+    gw.complete("Q: ...\\nA:", purpose="demo.answer", max_tokens=32)
+    gw.structured(Plan, prompt=..., fallback=Plan(items=[]), purpose="plan.daily")
+    await gw.astructured(...)          # every call has an async twin
+    gw.embed(["a sentence"])           # L2-normalised float32 rows
+
+What it adds around a backend:
+- a timeout on every call, retries with exponential backoff and jitter on rate
+  limits, 5xx and dropped connections, and a concurrency limit per backend;
+- structured output: JSON schema -> constrained decoding where the backend can ->
+  validation -> repair prompts quoting the errors (bounded) -> the caller's fallback.
+  Bad model output never raises;
+- a response cache keyed by model, prompt, parameters and seed (on by default at
+  temperature 0, opt-in otherwise);
+- a trace and accounting entry for every call, tagged with its purpose and the
+  run/step/item from `llm.context.call_context`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+
+from llm.backends.base import Backend
+from llm.cache import MemoryCache, ResponseCache, cache_key
+from llm.context import current_context
+from llm.embeddings import Embedder
+from llm.errors import LLMConfigError, LLMError, LLMTimeout
+from llm.retry import RetryPolicy, with_retries
+from llm.structured import json_schema_for, repair_messages, repair_prompt, validate
+from llm.tracing import Accounting, NullRecorder, Recorder, Trace
+from llm.types import Completion, GenParams, Generation, Message, Outcome, Structured
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+CACHE_POLICIES = ("auto", "all", "off")
+
+
+class Gateway:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        embedder: Embedder | None = None,
+        embedder_factory: Callable[[], Embedder] | None = None,
+        cache: ResponseCache | None = None,
+        recorder: Recorder | None = None,
+        cache_policy: str = "auto",
+        timeout: float = 120.0,
+        concurrency: int | None = None,
+        max_repairs: int = 2,
+        retry: RetryPolicy | None = None,
+        retry_budget: float = 300.0,
+        embedding_cache_size: int = 50_000,
+    ) -> None:
+        if cache_policy not in CACHE_POLICIES:
+            raise LLMConfigError(f"LLM_CACHE={cache_policy!r}: use one of {', '.join(CACHE_POLICIES)}")
+        self.backend = backend
+        self.cache: ResponseCache = cache if cache is not None else MemoryCache()
+        self.recorder: Recorder = recorder if recorder is not None else NullRecorder()
+        self.cache_policy = cache_policy
+        self.timeout = timeout
+        self.max_repairs = max_repairs
+        self.retry = retry or RetryPolicy()
+        self.retry_budget = retry_budget
+        self.accounting = Accounting()
+        self.concurrency = max(1, concurrency or backend.default_concurrency)
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        # Async callers and fan-out both run blocking backend calls on these threads;
+        # the semaphore, not the pool size, limits what reaches the backend.
+        self._executor = ThreadPoolExecutor(max_workers=max(16, 2 * self.concurrency), thread_name_prefix="llm")
+        self._embedder = embedder
+        self._embedder_factory = embedder_factory
+        self._embedder_lock = threading.Lock()
+        self._embeddings: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._embedding_cache_size = embedding_cache_size
+        self._embeddings_lock = threading.Lock()
+
+    @property
+    def model(self) -> str:
+        return f"{self.backend.kind}:{self.backend.model_id}"
+
+    # ----------------------------------------------------------------- text calls
+    def complete(
+        self,
+        prompt: str,
+        *,
+        purpose: str,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = (),
+        seed: int | None = None,
+        n: int = 1,
+        cache: bool | None = None,
+        timeout: float | None = None,
+    ) -> Completion:
+        params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
+        return self._text_call("complete", prompt, params, n, purpose, cache, timeout)
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        purpose: str,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = (),
+        seed: int | None = None,
+        n: int = 1,
+        cache: bool | None = None,
+        timeout: float | None = None,
+    ) -> Completion:
+        params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
+        return self._text_call("chat", messages, params, n, purpose, cache, timeout)
+
+    def complete_batch(
+        self,
+        prompts: Sequence[str],
+        *,
+        purpose: str,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = (),
+        seed: int | None = None,
+        n: int = 1,
+        cache: bool | None = None,
+        timeout: float | None = None,
+    ) -> list[Completion]:
+        """Many prompts (and `n` samples each) in one call: one batch where the backend
+        batches natively, else spread over the backend's concurrency limit."""
+        params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
+        prompts = list(prompts)
+        if not self.backend.native_batch:
+            return self._fan_out(
+                lambda p: self._text_call("complete", p, params, n, purpose, cache, timeout), prompts
+            )
+        return self._native_batch(prompts, params, n, purpose, cache, timeout)
+
+    def _text_call(
+        self,
+        kind: str,
+        payload: str | list[Message],
+        params: GenParams,
+        n: int,
+        purpose: str,
+        cache: bool | None,
+        timeout: float | None,
+    ) -> Completion:
+        trace = self._new_trace(purpose, kind, payload)
+        start = time.perf_counter()
+        try:
+            gens, cached = self._generate(kind, payload, params, n, None, cache, timeout)
+        except LLMError as exc:
+            self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc))
+            raise
+        completion = _completion(gens, cached, time.perf_counter() - start)
+        trace.raw = completion.texts
+        self._finish(trace, start, gens=gens, cached=cached)
+        return completion
+
+    def _native_batch(
+        self, prompts: list[str], params: GenParams, n: int, purpose: str, cache: bool | None, timeout: float | None
+    ) -> list[Completion]:
+        start = time.perf_counter()
+        use_cache = self._use_cache(cache, params)
+        keys = [self._key("complete", p, params, n, None) for p in prompts]
+        found: dict[int, list[Generation]] = {}
+        if use_cache:
+            for i, key in enumerate(keys):
+                hit = self._cache_get(key)
+                if hit is not None:
+                    found[i] = hit
+        todo = [i for i in range(len(prompts)) if i not in found]
+        fresh: list[list[Generation]] = []
+        if todo:
+            budget = timeout or self.timeout
+            try:
+                fresh = self._with_backend(
+                    lambda t: self.backend.complete_batch(
+                        [prompts[i] for i in todo], params=params, n=n, schema=None, timeout=t
+                    ),
+                    budget,
+                )
+            except LLMError as exc:
+                for p in prompts:
+                    self._finish(self._new_trace(purpose, "complete", p), start, outcome=Outcome.ERROR, error=str(exc))
+                raise
+        seconds = time.perf_counter() - start
+        results: list[Completion] = []
+        fresh_iter = iter(fresh)
+        for i, prompt in enumerate(prompts):
+            cached = i in found
+            gens = found[i] if cached else next(fresh_iter)
+            if not cached and use_cache:
+                self._cache_set(keys[i], gens)
+            trace = self._new_trace(purpose, "complete", prompt)
+            trace.raw = [g.text for g in gens]
+            # One batch, one clock: each prompt is charged its share of the time.
+            self._finish(trace, start, gens=gens, cached=cached, seconds=0.0 if cached else seconds / len(todo))
+            results.append(_completion(gens, cached, seconds))
+        return results
+
+    # ------------------------------------------------------------- structured calls
+    def structured(
+        self,
+        schema: type[M],
+        *,
+        purpose: str,
+        fallback: M | Callable[[], M],
+        prompt: str | None = None,
+        messages: list[Message] | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        max_repairs: int | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+    ) -> Structured[M]:
+        """A validated `schema` instance, or `fallback` (never raises on bad output).
+
+        Give either a completion `prompt` or chat `messages`. Transport failures that
+        retries cannot fix (server down, key rejected) still raise LLMError.
+        """
+        if (prompt is None) == (messages is None):
+            raise ValueError("structured() takes exactly one of prompt= or messages=")
+        kind = "complete" if prompt is not None else "chat"
+        payload: str | list[Message] = prompt if prompt is not None else list(messages or [])
+        json_schema = json_schema_for(schema)
+        params = GenParams(max_tokens, temperature, 1.0, (), seed)
+        trace = self._new_trace(purpose, "structured", payload)
+        start = time.perf_counter()
+        raws: list[str] = []
+        errors: list[str] = []
+        usage = [0, 0]
+        repairs = self.max_repairs if max_repairs is None else max(0, max_repairs)
+        current = payload
+        value: M | None = None
+        outcome = Outcome.FALLBACK
+        for attempt in range(repairs + 1):
+            try:
+                gens, cached = self._generate(kind, current, params, 1, json_schema, cache, timeout)
+            except LLMTimeout as exc:
+                errors.append(str(exc))
+                break  # a slow model will not get faster by asking again: fall back
+            except LLMError as exc:
+                trace.raw, trace.attempts = raws, attempt + 1
+                self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc), usage=usage)
+                raise
+            text = gens[0].text
+            usage[0] += sum(g.prompt_tokens for g in gens)
+            usage[1] += sum(g.completion_tokens for g in gens)
+            trace.cached = trace.cached or cached
+            raws.append(text)
+            value, problems = validate(schema, text)
+            if value is not None:
+                outcome = Outcome.FIRST_TRY if attempt == 0 else Outcome.REPAIRED
+                break
+            errors.append("; ".join(problems))
+            if attempt < repairs:
+                if isinstance(current, str):
+                    current = repair_prompt(schema, current if attempt == 0 else payload, text, problems)  # type: ignore[arg-type]
+                else:
+                    current = repair_messages(schema, list(payload), text, problems)  # type: ignore[arg-type]
+        if value is None:
+            value = fallback() if callable(fallback) else fallback
+        result = Structured(
+            value=value,
+            outcome=outcome,
+            attempts=len(raws) or 1,
+            errors=errors,
+            raw=raws,
+            prompt_tokens=usage[0],
+            completion_tokens=usage[1],
+            seconds=time.perf_counter() - start,
+        )
+        trace.raw, trace.attempts = raws, result.attempts
+        trace.parsed = value.model_dump(mode="json")
+        self._finish(trace, start, outcome=outcome, error=" | ".join(errors), usage=usage)
+        return result
+
+    def structured_batch(
+        self,
+        schema: type[M],
+        prompts: Sequence[str],
+        *,
+        purpose: str,
+        fallback: M | Callable[[], M],
+        **kwargs: Any,
+    ) -> list[Structured[M]]:
+        return self._fan_out(
+            lambda p: self.structured(schema, prompt=p, purpose=purpose, fallback=fallback, **kwargs), list(prompts)
+        )
+
+    # ------------------------------------------------------------------ embeddings
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    if self._embedder_factory is None:
+                        raise LLMConfigError("no embeddings model configured: set EMBEDDING_MODEL")
+                    self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def embed(self, texts: Sequence[str], *, purpose: str = "embed", timeout: float | None = None) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text; each text is embedded once
+        per process (and once ever, with a persistent cache)."""
+        texts = list(texts)
+        embedder = self.embedder
+        trace = self._new_trace(purpose, "embed", f"{len(texts)} texts")
+        start = time.perf_counter()
+        keys = [f"emb:{embedder.model_id}:{hashlib.sha256(t.encode('utf-8')).hexdigest()}" for t in texts]
+        vectors: dict[str, np.ndarray] = {}
+        with self._embeddings_lock:
+            for key in keys:
+                hit = self._embeddings.get(key)
+                if hit is not None:
+                    self._embeddings.move_to_end(key)
+                    vectors[key] = hit
+        missing = [k for k in dict.fromkeys(keys) if k not in vectors]
+        if missing:
+            for key, blob in _get_many(self.cache, missing).items():
+                vectors[key] = np.frombuffer(bytes.fromhex(blob), dtype=np.float32)
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in vectors}
+        if todo:
+            budget = timeout or self.timeout
+            try:
+                fresh = with_retries(
+                    lambda: embedder.encode(list(todo.values()), timeout=budget),
+                    policy=self.retry,
+                    deadline=time.monotonic() + self.retry_budget,
+                    describe=f"embeddings {embedder.model_id}",
+                )
+            except LLMError as exc:
+                self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc))
+                raise
+            new_entries = {}
+            for key, row in zip(todo, fresh, strict=True):
+                vectors[key] = row
+                new_entries[key] = row.astype(np.float32).tobytes().hex()
+            _set_many(self.cache, new_entries)
+        with self._embeddings_lock:
+            for key in missing:
+                self._embeddings[key] = vectors[key]
+            while len(self._embeddings) > self._embedding_cache_size:
+                self._embeddings.popitem(last=False)
+        trace.cached = not todo
+        tokens = sum(len(t.split()) for t in todo.values())
+        self._finish(trace, start, usage=[tokens, 0], cached=not todo)
+        if not texts:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.stack([vectors[k] for k in keys]).astype(np.float32, copy=False)
+
+    # ------------------------------------------------------------------- async twins
+    async def acomplete(self, prompt: str, **kwargs: Any) -> Completion:
+        return await self._in_thread(self.complete, prompt, **kwargs)
+
+    async def achat(self, messages: list[Message], **kwargs: Any) -> Completion:
+        return await self._in_thread(self.chat, messages, **kwargs)
+
+    async def acomplete_batch(self, prompts: Sequence[str], **kwargs: Any) -> list[Completion]:
+        return await self._in_thread(self.complete_batch, prompts, **kwargs)
+
+    async def astructured(self, schema: type[M], **kwargs: Any) -> Structured[M]:
+        return await self._in_thread(self.structured, schema, **kwargs)
+
+    async def astructured_batch(self, schema: type[M], prompts: Sequence[str], **kwargs: Any) -> list[Structured[M]]:
+        return await self._in_thread(self.structured_batch, schema, prompts, **kwargs)
+
+    async def aembed(self, texts: Sequence[str], **kwargs: Any) -> np.ndarray:
+        return await self._in_thread(self.embed, texts, **kwargs)
+
+    async def _in_thread(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        loop = asyncio.get_running_loop()
+        ctx = contextvars.copy_context()  # keeps run/step/item tags in the worker thread
+        return await loop.run_in_executor(self._executor, functools.partial(ctx.run, fn, *args, **kwargs))
+
+    # ------------------------------------------------------------------- internals
+    def _fan_out(self, fn: Callable[[Any], R], items: list[Any]) -> list[R]:
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        # A pool of our own, so fan-out from inside an executor thread cannot deadlock.
+        with ThreadPoolExecutor(max_workers=min(len(items), self.concurrency, 64)) as pool:
+            futures = [pool.submit(contextvars.copy_context().run, fn, item) for item in items]
+            return [f.result() for f in futures]
+
+    def _use_cache(self, cache: bool | None, params: GenParams) -> bool:
+        if self.cache_policy == "off":
+            return False
+        if cache is not None:
+            return cache
+        return self.cache_policy == "all" or params.temperature == 0
+
+    def _key(self, kind: str, payload: Any, params: GenParams, n: int, schema: dict[str, Any] | None) -> str:
+        return cache_key(model=self.model, kind=kind, payload=payload, params=params.as_key(), n=n, schema=schema)
+
+    def _cache_get(self, key: str) -> list[Generation] | None:
+        try:
+            hit = self.cache.get(key)
+        except Exception:
+            log.warning("response cache read failed", exc_info=True)
+            return None
+        if hit is None:
+            return None
+        try:
+            return [Generation(**g) for g in json.loads(hit)]
+        except (ValueError, TypeError):
+            return None
+
+    def _cache_set(self, key: str, gens: list[Generation]) -> None:
+        try:
+            self.cache.set(key, json.dumps([vars(g) for g in gens]))
+        except Exception:
+            log.warning("response cache write failed", exc_info=True)
+
+    def _with_backend(self, fn: Callable[[float], R], timeout: float) -> R:
+        def attempt() -> R:
+            # The timeout starts once a slot is free: queueing behind other agents'
+            # calls is not the model being slow.
+            with self._slots:
+                return fn(timeout)
+
+        return with_retries(
+            attempt,
+            policy=self.retry,
+            deadline=time.monotonic() + max(self.retry_budget, timeout),
+            describe=self.backend.describe(),
+        )
+
+    def _generate(
+        self,
+        kind: str,
+        payload: str | list[Message],
+        params: GenParams,
+        n: int,
+        schema: dict[str, Any] | None,
+        cache: bool | None,
+        timeout: float | None,
+    ) -> tuple[list[Generation], bool]:
+        use_cache = self._use_cache(cache, params)
+        key = self._key(kind, payload, params, n, schema) if use_cache else ""
+        if use_cache:
+            hit = self._cache_get(key)
+            if hit is not None:
+                return hit, True
+        budget = timeout or self.timeout
+        if kind == "complete":
+            gens = self._with_backend(
+                lambda t: self.backend.complete(payload, params=params, n=n, schema=schema, timeout=t),  # type: ignore[arg-type]
+                budget,
+            )
+        else:
+            gens = self._with_backend(
+                lambda t: self.backend.chat(payload, params=params, n=n, schema=schema, timeout=t),  # type: ignore[arg-type]
+                budget,
+            )
+        if use_cache:
+            self._cache_set(key, gens)
+        return gens, False
+
+    def _new_trace(self, purpose: str, kind: str, payload: str | list[Message]) -> Trace:
+        ctx = current_context()
+        prompt = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        return Trace(purpose=purpose, kind=kind, model=self.model, run=ctx.run, step=ctx.step, item=ctx.item,
+                     prompt=prompt)
+
+    def _finish(
+        self,
+        trace: Trace,
+        start: float,
+        *,
+        gens: list[Generation] | None = None,
+        cached: bool | None = None,
+        outcome: Outcome | None = None,
+        error: str = "",
+        usage: list[int] | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        trace.seconds = time.perf_counter() - start if seconds is None else seconds
+        if gens is not None:
+            trace.prompt_tokens = sum(g.prompt_tokens for g in gens)
+            trace.completion_tokens = sum(g.completion_tokens for g in gens)
+        if usage is not None:
+            trace.prompt_tokens, trace.completion_tokens = usage
+        if cached is not None:
+            trace.cached = cached
+        if trace.cached:
+            # A cache hit costs no model tokens; keep accounting honest.
+            trace.prompt_tokens = trace.completion_tokens = 0
+        if outcome is not None:
+            trace.outcome = outcome
+        trace.error = error
+        self.accounting.add(trace)
+        try:
+            self.recorder.record(trace)
+        except Exception:
+            log.warning("trace recording failed", exc_info=True)
+
+    def flush(self) -> None:
+        self.recorder.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.backend.close()
+
+
+def _completion(gens: list[Generation], cached: bool, seconds: float) -> Completion:
+    return Completion(
+        texts=[g.text for g in gens],
+        prompt_tokens=sum(g.prompt_tokens for g in gens),
+        completion_tokens=sum(g.completion_tokens for g in gens),
+        seconds=seconds,
+        cached=cached,
+        finish_reasons=[g.finish_reason for g in gens],
+    )
+
+
+def _get_many(cache: ResponseCache, keys: list[str]) -> dict[str, str]:
+    try:
+        get_many = getattr(cache, "get_many", None)
+        if get_many is not None:
+            return dict(get_many(keys))
+        return {k: v for k in keys if (v := cache.get(k)) is not None}
+    except Exception:
+        log.warning("embedding cache read failed", exc_info=True)
+        return {}
+
+
+def _set_many(cache: ResponseCache, entries: dict[str, str]) -> None:
+    try:
+        set_many = getattr(cache, "set_many", None)
+        if set_many is not None:
+            set_many(entries)
+        else:
+            for k, v in entries.items():
+                cache.set(k, v)
+    except Exception:
+        log.warning("embedding cache write failed", exc_info=True)

@@ -1,0 +1,1 @@
+"""Generative Agents ("Smallville"): the simulation. Arrives with issue 3."""

@@ -1,0 +1,1 @@
+"""RISE and Retroformer training and evaluation. Arrives with its own issues."""

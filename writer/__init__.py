@@ -1,0 +1,1 @@
+"""RecurrentGPT: long text written paragraph by paragraph. Arrives with its own issue."""
