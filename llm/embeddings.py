@@ -55,6 +55,9 @@ class SentenceTransformerEmbedder:
             location = target  # a hub name: needs internet the first time
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar in every command
 
             self._model: Any = SentenceTransformer(location, device=spec.options.get("device", "cpu"))
         except ImportError:

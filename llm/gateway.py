@@ -277,10 +277,11 @@ class Gateway:
                 break
             errors.append("; ".join(problems))
             if attempt < repairs:
+                # Each repair builds on the last, so the model sees every rejected answer.
                 if isinstance(current, str):
-                    current = repair_prompt(schema, current if attempt == 0 else payload, text, problems)  # type: ignore[arg-type]
+                    current = repair_prompt(schema, current, text, problems)
                 else:
-                    current = repair_messages(schema, list(payload), text, problems)  # type: ignore[arg-type]
+                    current = repair_messages(schema, current, text, problems)
         if value is None:
             value = fallback() if callable(fallback) else fallback
         result = Structured(
@@ -464,6 +465,8 @@ class Gateway:
             if hit is not None:
                 return hit, True
         budget = timeout or self.timeout
+        if kind == "complete" and self.backend.prefers_chat:
+            kind, payload = "chat", [{"role": "user", "content": payload}]  # type: ignore[list-item]
         if kind == "complete":
             gens = self._with_backend(
                 lambda t: self.backend.complete(payload, params=params, n=n, schema=schema, timeout=t),  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ Syntax: ``<backend>:<target>[?option=value&option=value]``
 ``llama_cpp:/m.gguf``  any GGUF file, in process (options: n_ctx, threads, n_gpu_layers)
 ``openai:<model>``     any OpenAI-compatible server at LLM_BASE_URL (vLLM, Ollama,
                        llama.cpp server, OpenAI); options: concurrency, constrain
+                       (auto|json_schema|json_object|extra|none), api (chat|completions:
+                       how completion-style prompts are sent; chat by default)
 ``transformers:<dir>`` a Hugging Face model folder, or ``transformers:/m.gguf``
                        (a GGUF loaded through transformers); ``transformers:bundled``
 =====================  ==========================================================

@@ -23,6 +23,10 @@ class Backend(abc.ABC):
     # True when one call can serve many prompts at once (real batching); otherwise
     # the gateway fans prompts out across its concurrency limit.
     native_batch: bool = False
+    # True when the model only follows instructions given as chat messages (an
+    # instruction-tuned model behind a chat endpoint); the gateway then sends a
+    # completion-style prompt as one user message.
+    prefers_chat: bool = False
 
     @abc.abstractmethod
     def complete(

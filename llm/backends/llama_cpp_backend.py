@@ -63,6 +63,7 @@ class LlamaCppBackend(Backend):
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
         self.has_chat_template = bool(self._llm.metadata.get("tokenizer.chat_template"))
+        self.prefers_chat = self.has_chat_template and spec.options.get("api", "completions") == "chat"
         self.n_ctx = self._llm.n_ctx()
 
     def _grammar(self, schema: dict[str, Any] | None) -> Any:

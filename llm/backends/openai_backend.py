@@ -21,6 +21,7 @@ from llm.types import GenParams, Generation, Message
 
 CHAT_MODES = ("json_schema", "json_object", "none")
 COMPLETION_MODES = ("extra", "none")
+_FORMAT_WORDS = ("response_format", "json_schema", "guided_json", "grammar")
 
 
 def _gbnf_for(schema: dict[str, Any]) -> str | None:
@@ -57,6 +58,11 @@ class OpenAIBackend(Backend):
         self._chat_modes = [forced] if forced in CHAT_MODES else list(CHAT_MODES)
         self._completion_modes = [forced] if forced in COMPLETION_MODES else list(COMPLETION_MODES)
         self._lock = threading.Lock()
+        api = spec.options.get("api", "chat")
+        if api not in ("chat", "completions"):
+            raise LLMConfigError(f"LLM_MODEL={spec.raw!r}: api={api!r}; use chat or completions")
+        # Most served models are chat models; base models behind vLLM want ?api=completions.
+        self.prefers_chat = api == "chat"
 
     # -- error mapping -------------------------------------------------------------
     def _call(self, fn: Any, **kwargs: Any) -> Any:
@@ -82,7 +88,9 @@ class OpenAIBackend(Backend):
             ) from None
         except o.APIStatusError as exc:
             if exc.status_code >= 500 or exc.status_code == 408:
-                raise RetryableError(f"{where} answered {exc.status_code}", retry_after=_retry_after(exc)) from None
+                raise RetryableError(
+                    f"{where} answered {exc.status_code}: {_first_line(exc)}", retry_after=_retry_after(exc)
+                ) from None
             raise
 
     # -- calls -------------------------------------------------------------------
@@ -149,7 +157,11 @@ class OpenAIBackend(Backend):
             mode = modes[0]
             try:
                 return self._call(fn, **build(mode))
-            except (self._openai.BadRequestError, self._openai.UnprocessableEntityError) as exc:
+            except (self._openai.BadRequestError, self._openai.UnprocessableEntityError, RetryableError) as exc:
+                # llama-cpp-python's server answers an unknown response_format with a
+                # 500 that names it: that is a rejection too, not an outage.
+                if isinstance(exc, RetryableError) and not any(w in str(exc) for w in _FORMAT_WORDS):
+                    raise
                 if mode == "none" or len(modes) == 1:
                     raise LLMError(f"LLM_BASE_URL={self.base_url} rejected the request: {_first_line(exc)}") from None
                 with self._lock:
@@ -172,8 +184,9 @@ def _retry_after(exc: Any) -> float | None:
 
 
 def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    """The error's text on one line (servers put the useful part on later lines)."""
+    text = " ".join(str(exc).split())
+    return text[:400] if text else type(exc).__name__
 
 
 def _split_usage(choices: list[tuple[int, str, str]], usage: Any) -> list[Generation]:

@@ -51,6 +51,7 @@ class TransformersBackend(Backend):
         self._lock = threading.Lock()
         self.model_id = path.name
         self.has_chat_template = bool(getattr(self._tok, "chat_template", None))
+        self.prefers_chat = self.has_chat_template and spec.options.get("api", "completions") == "chat"
 
     def complete(
         self, prompt: str, *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float

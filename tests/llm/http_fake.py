@@ -1,0 +1,71 @@
+"""A scripted OpenAI-compatible HTTP server for unit tests of the openai backend.
+
+It speaks real HTTP on loopback, so the openai client, its error classes and our
+mapping of them are exercised; answers come from a script of (status, body).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def completion_body(text: str) -> dict[str, Any]:
+    return {
+        "id": "cmpl-1", "object": "text_completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "text": text, "finish_reason": "stop", "logprobs": None}],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+    }  # fmt: skip
+
+
+def chat_body(text: str) -> dict[str, Any]:
+    return {
+        "id": "chat-1", "object": "chat.completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13},
+    }  # fmt: skip
+
+
+class FakeOpenAIServer:
+    def __init__(self) -> None:
+        self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                outer.requests.append((self.path, body))
+                status, payload, headers = outer.script.pop(0) if outer.script else (500, {"error": "empty"}, {})
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def add(self, status: int, body: dict[str, Any], **headers: str) -> None:
+        self.script.append((status, body, headers))
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
