@@ -72,9 +72,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-_DB_HELP = (
-    "use sqlite:///path/to/file.sqlite3 or postgres://user:password@host:5432/dbname"
-)
+_DB_HELP = "use sqlite:///path/to/file.sqlite3 or postgres://user:password@host:5432/dbname"
 
 
 def database_config(url: str, *, conn_max_age: int = 60) -> dict[str, Any]:
@@ -86,9 +84,7 @@ def database_config(url: str, *, conn_max_age: int = 60) -> dict[str, Any]:
     except ValueError as exc:  # e.g. an unclosed IPv6 bracket; the URL may hold a password
         raise ConfigError(f"DATABASE_URL cannot be parsed ({exc}); {_DB_HELP}") from None
     if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
-        raise ConfigError(
-            f"DATABASE_URL={_redact(url)!r}: unsupported scheme {scheme!r}; {_DB_HELP}"
-        )
+        raise ConfigError(f"DATABASE_URL={_redact(url)!r}: unsupported scheme {scheme!r}; {_DB_HELP}")
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=conn_max_age))
     except Exception as exc:  # dj-database-url raises several exception types
@@ -99,9 +95,7 @@ def database_config(url: str, *, conn_max_age: int = 60) -> dict[str, Any]:
             raise ConfigError(f"DATABASE_URL={url!r} names no file; {_DB_HELP}")
         parent = Path(name).expanduser().resolve().parent
         if not parent.is_dir():
-            raise ConfigError(
-                f"DATABASE_URL={url!r}: folder {parent} does not exist; create it or pick another path"
-            )
+            raise ConfigError(f"DATABASE_URL={url!r}: folder {parent} does not exist; create it or pick another path")
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # WAL lets the web server read while a simulation step writes; IMMEDIATE

@@ -24,6 +24,7 @@ class CheckAnswer(BaseModel):
 
 class Command(BaseCommand):
     help = "Check the configured language model (and embeddings) with one real call each."
+    requires_system_checks: list[str] = []  # it reports model problems itself, in one line
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--model", help="a model spec to check instead of LLM_MODEL")
