@@ -18,13 +18,11 @@ def check_model_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     problems: list[Any] = []
     try:
         spec = parse_model_spec(settings.LLM_MODEL)
-        if spec.backend in ("llama_cpp", "transformers") and spec.target != "bundled":
-            if not Path(spec.target).expanduser().exists():
-                problems.append(Error(f"LLM_MODEL={settings.LLM_MODEL!r}: {spec.target} not found", id="llm.E002"))
+        local = spec.backend in ("llama_cpp", "transformers") and spec.target != "bundled"
+        if local and not Path(spec.target).expanduser().exists():
+            problems.append(Error(f"LLM_MODEL={settings.LLM_MODEL!r}: {spec.target} not found", id="llm.E002"))
         if spec.backend == "openai" and not (settings.LLM_BASE_URL or settings.LLM_API_KEY):
-            problems.append(
-                Error(f"LLM_MODEL={settings.LLM_MODEL!r} needs LLM_BASE_URL or LLM_API_KEY", id="llm.E003")
-            )
+            problems.append(Error(f"LLM_MODEL={settings.LLM_MODEL!r} needs LLM_BASE_URL or LLM_API_KEY", id="llm.E003"))
     except LLMConfigError as exc:
         problems.append(Error(str(exc), id="llm.E001"))
     try:

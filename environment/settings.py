@@ -100,8 +100,8 @@ else:
 
 # Without Redis, Celery still runs real workers on one machine through kombu's
 # SQLAlchemy transport on a SQLite file.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or (
-    f"sqla+sqlite:///{STORAGE_DIR / 'celery-broker.sqlite3'}"
+CELERY_BROKER_URL = (
+    env_str("CELERY_BROKER_URL") or REDIS_URL or (f"sqla+sqlite:///{STORAGE_DIR / 'celery-broker.sqlite3'}")
 )
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or "django-db"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -128,7 +128,10 @@ if LLM_CACHE not in {"auto", "all", "off"}:
 # --- Static files, i18n -------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static_dirs"]
+STATICFILES_DIRS: list[object] = [BASE_DIR / "static_dirs"]
+if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
+    # npm packages are served as static files (no CDN): /static/vendor/phaser/phaser.min.js
+    STATICFILES_DIRS.append(("vendor/phaser", BASE_DIR / "node_modules" / "phaser" / "dist"))
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -13,7 +13,7 @@ from llm.errors import LLMConfigError, LLMError, LLMRateLimited, LLMTimeout, LLM
 from llm.factory import build_backend, build_embedder, build_gateway
 from llm.gateway import Gateway
 from llm.prompts import load_prompt, render_prompt
-from llm.types import Completion, GenParams, Generation, Message, Outcome, Structured
+from llm.types import Completion, Generation, GenParams, Message, Outcome, Structured
 
 __all__ = [
     "Completion",

@@ -44,7 +44,7 @@ from llm.errors import LLMConfigError, LLMError, LLMTimeout
 from llm.retry import RetryPolicy, with_retries
 from llm.structured import json_schema_for, repair_messages, repair_prompt, validate
 from llm.tracing import Accounting, NullRecorder, Recorder, Trace
-from llm.types import Completion, GenParams, Generation, Message, Outcome, Structured
+from llm.types import Completion, Generation, GenParams, Message, Outcome, Structured
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -151,9 +151,7 @@ class Gateway:
         params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
         prompts = list(prompts)
         if not self.backend.native_batch:
-            return self._fan_out(
-                lambda p: self._text_call("complete", p, params, n, purpose, cache, timeout), prompts
-            )
+            return self._fan_out(lambda p: self._text_call("complete", p, params, n, purpose, cache, timeout), prompts)
         return self._native_batch(prompts, params, n, purpose, cache, timeout)
 
     def _text_call(
@@ -484,8 +482,9 @@ class Gateway:
     def _new_trace(self, purpose: str, kind: str, payload: str | list[Message]) -> Trace:
         ctx = current_context()
         prompt = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        return Trace(purpose=purpose, kind=kind, model=self.model, run=ctx.run, step=ctx.step, item=ctx.item,
-                     prompt=prompt)
+        return Trace(
+            purpose=purpose, kind=kind, model=self.model, run=ctx.run, step=ctx.step, item=ctx.item, prompt=prompt
+        )
 
     def _finish(
         self,

@@ -116,7 +116,18 @@ COLUMNS = ("calls", "prompt_tokens", "completion_tokens", "seconds", "cache_hits
 def format_table(rows: Iterable[tuple[str, str, Totals]]) -> str:
     """A fixed-width table of (run, purpose, totals) rows with a total line."""
     rows = list(rows)
-    header = ("run", "purpose", "calls", "prompt tok", "compl tok", "seconds", "cache", "repairs", "fallbacks", "errors")
+    header = (
+        "run",
+        "purpose",
+        "calls",
+        "prompt tok",
+        "compl tok",
+        "seconds",
+        "cache",
+        "repairs",
+        "fallbacks",
+        "errors",
+    )
     body: list[tuple[str, ...]] = []
     grand = Totals()
     for run, purpose, t in rows:
@@ -125,12 +136,24 @@ def format_table(rows: Iterable[tuple[str, str, Totals]]) -> str:
             setattr(grand, name, getattr(grand, name) + getattr(t, name))
     body.append(_cells("TOTAL", "", grand))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [header, *body]]
+    lines = [
+        "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in [header, *body]
+    ]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
 
 
 def _cells(run: str, purpose: str, t: Totals) -> tuple[str, ...]:
-    return (run, purpose, str(t.calls), str(t.prompt_tokens), str(t.completion_tokens), f"{t.seconds:.2f}",
-            str(t.cache_hits), str(t.repairs), str(t.fallbacks), str(t.errors))
+    return (
+        run,
+        purpose,
+        str(t.calls),
+        str(t.prompt_tokens),
+        str(t.completion_tokens),
+        f"{t.seconds:.2f}",
+        str(t.cache_hits),
+        str(t.repairs),
+        str(t.fallbacks),
+        str(t.errors),
+    )

@@ -35,9 +35,7 @@ def traces(
     return qs
 
 
-def stats_by_run_and_purpose(
-    *, run: str | None = None, since: datetime | None = None
-) -> list[tuple[str, str, Totals]]:
+def stats_by_run_and_purpose(*, run: str | None = None, since: datetime | None = None) -> list[tuple[str, str, Totals]]:
     rows = (
         traces(run=run, since=since)
         .order_by()

@@ -5,7 +5,9 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.db import connections
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ def configure_pgvector_session(*, sender: Any = None, connection: Any, **kwargs:
     returning fewer. Failures are logged at debug level and ignored: search still
     works, only with pgvector's defaults.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connection.connection is None:
         return
     ef_search = int(getattr(settings, "VECTOR_HNSW_EF_SEARCH", DEFAULT_EF_SEARCH))
     try:
@@ -55,3 +57,10 @@ class VectorsConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(configure_pgvector_session, dispatch_uid="vectors.configure_pgvector_session")
+        # A connection opened before migration 0001 created the extension could not tell
+        # pgvector's version: set the session up again once the app is migrated.
+        post_migrate.connect(_configure_after_migrate, sender=self, dispatch_uid="vectors.configure_after_migrate")
+
+
+def _configure_after_migrate(*, using: str = "default", **kwargs: Any) -> None:
+    configure_pgvector_session(connection=connections[using])

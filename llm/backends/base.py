@@ -6,7 +6,7 @@ import abc
 from typing import Any
 
 from llm.prompts import LLM_PROMPTS, render_prompt
-from llm.types import GenParams, Generation, Message
+from llm.types import Generation, GenParams, Message
 
 
 class Backend(abc.ABC):

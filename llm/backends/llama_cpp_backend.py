@@ -12,7 +12,7 @@ from typing import Any
 from llm.backends.base import Backend, messages_as_prompt
 from llm.errors import LLMConfigError, LLMTimeout
 from llm.spec import ModelSpec
-from llm.types import GenParams, Generation, Message
+from llm.types import Generation, GenParams, Message
 
 
 def bundled_gguf_path() -> Path:
@@ -35,8 +35,26 @@ def resolve_gguf(spec: ModelSpec) -> Path:
         return bundled_gguf_path()
     path = Path(spec.target).expanduser()
     if not path.is_file():
-        raise LLMConfigError(f"LLM_MODEL={spec.raw!r}: GGUF file {path} not found; fix the path or use llama_cpp:bundled")
+        raise LLMConfigError(
+            f"LLM_MODEL={spec.raw!r}: GGUF file {path} not found; fix the path or use llama_cpp:bundled"
+        )
     return path
+
+
+def enumerate_small_int_ranges(schema: Any, limit: int = 64) -> Any:
+    """llama.cpp's schema-to-grammar ignores integer minimum/maximum; a bounded
+    integer with few values becomes an enum the grammar does enforce."""
+    if isinstance(schema, list):
+        return [enumerate_small_int_ranges(s, limit) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: enumerate_small_int_ranges(v, limit) for k, v in schema.items()}
+    if out.get("type") == "integer" and "enum" not in out:
+        low = out.get("minimum", out["exclusiveMinimum"] + 1 if "exclusiveMinimum" in out else None)
+        high = out.get("maximum", out["exclusiveMaximum"] - 1 if "exclusiveMaximum" in out else None)
+        if isinstance(low, int) and isinstance(high, int) and 0 <= high - low < limit:
+            out["enum"] = list(range(low, high + 1))
+    return out
 
 
 class LlamaCppBackend(Backend):
@@ -73,7 +91,8 @@ class LlamaCppBackend(Backend):
 
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+            tightened = json.dumps(enumerate_small_int_ranges(schema))
+            self._grammars[key] = LlamaGrammar.from_json_schema(tightened, verbose=False)
         return self._grammars[key]
 
     def _fit_max_tokens(self, prompt: str, max_tokens: int) -> int:

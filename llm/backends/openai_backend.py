@@ -17,7 +17,7 @@ from typing import Any
 from llm.backends.base import Backend
 from llm.errors import LLMConfigError, LLMError, LLMTimeout, RetryableError
 from llm.spec import ModelSpec
-from llm.types import GenParams, Generation, Message
+from llm.types import Generation, GenParams, Message
 
 CHAT_MODES = ("json_schema", "json_object", "none")
 COMPLETION_MODES = ("extra", "none")
@@ -73,11 +73,13 @@ class OpenAIBackend(Backend):
         except o.APITimeoutError:
             raise LLMTimeout(f"{where}: no answer within {kwargs.get('timeout', 0):.0f}s (LLM_TIMEOUT)") from None
         except o.APIConnectionError as exc:
-            raise RetryableError(f"cannot reach {where} ({exc.__cause__ or exc}); is the server running?",
-                                 kind="connection") from None
+            raise RetryableError(
+                f"cannot reach {where} ({exc.__cause__ or exc}); is the server running?", kind="connection"
+            ) from None
         except o.RateLimitError as exc:
-            raise RetryableError(f"{where} answered 429 too many requests", retry_after=_retry_after(exc),
-                                 kind="rate_limit") from None
+            raise RetryableError(
+                f"{where} answered 429 too many requests", retry_after=_retry_after(exc), kind="rate_limit"
+            ) from None
         except o.AuthenticationError:
             raise LLMConfigError(f"{where} rejected the API key: set LLM_API_KEY") from None
         except o.PermissionDeniedError:

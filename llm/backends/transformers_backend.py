@@ -12,7 +12,7 @@ from typing import Any
 from llm.backends.base import Backend, messages_as_prompt
 from llm.errors import LLMConfigError, LLMTimeout
 from llm.spec import ModelSpec
-from llm.types import GenParams, Generation, Message
+from llm.types import Generation, GenParams, Message
 
 
 class TransformersBackend(Backend):

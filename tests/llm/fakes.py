@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from llm.backends.base import Backend
-from llm.types import GenParams, Generation, Message
+from llm.types import Generation, GenParams, Message
 
 Step = str | Exception | Callable[[Any], str]
 

@@ -45,16 +45,18 @@ def test_completion_returns_text_and_counts_tokens(gw):
 
 
 def test_structured_output_is_constrained_to_the_schema(gw):
-    result = gw.structured(Place, prompt=PLACES_PROMPT, fallback=Place(place="home"), purpose="t.place",
-                           max_tokens=24)
+    result = gw.structured(Place, prompt=PLACES_PROMPT, fallback=Place(place="home"), purpose="t.place", max_tokens=24)
     assert result.outcome == Outcome.FIRST_TRY
     assert result.value.place in {"cafe", "park", "library", "home", "pub"}
 
 
 def test_chat_on_a_base_model_without_template(gw):
     assert not gw.backend.has_chat_template
-    out = gw.chat([{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name a colour."}],
-                  purpose="t.chat", max_tokens=12)
+    out = gw.chat(
+        [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name a colour."}],
+        purpose="t.chat",
+        max_tokens=12,
+    )
     assert out.completion_tokens > 0
 
 
@@ -66,10 +68,16 @@ def test_n_samples_per_prompt_are_distinct_samples(gw):
 
 def test_timeout_raises_for_text_and_falls_back_for_structured(gw):
     with pytest.raises(LLMTimeout, match="LLM_TIMEOUT"):
-        gw.complete("Write a long story about a town.", purpose="t.timeout", max_tokens=400, timeout=0.05,
-                    cache=False)
-    result = gw.structured(Free, prompt="Say something: ", fallback=Free(answer="fallback"), purpose="t.timeout",
-                           timeout=0.05, cache=False, max_tokens=200)
+        gw.complete("Write a long story about a town.", purpose="t.timeout", max_tokens=400, timeout=0.05, cache=False)
+    result = gw.structured(
+        Free,
+        prompt="Say something: ",
+        fallback=Free(answer="fallback"),
+        purpose="t.timeout",
+        timeout=0.05,
+        cache=False,
+        max_tokens=200,
+    )
     assert result.outcome == Outcome.FALLBACK and result.value.answer == "fallback"
 
 
@@ -102,8 +110,9 @@ def test_missing_embeddings_model_is_one_clear_line():
 def test_openai_backend_against_a_real_llama_cpp_server():
     with llama_cpp_server() as server:
         gw = build_gateway("openai:bundled", base_url=server.base_url, timeout=60)
-        result = gw.structured(Place, prompt=PLACES_PROMPT, fallback=Place(place="home"), purpose="t.server",
-                               max_tokens=24)
+        result = gw.structured(
+            Place, prompt=PLACES_PROMPT, fallback=Place(place="home"), purpose="t.server", max_tokens=24
+        )
         text = gw.complete("The capital of France is", purpose="t.server", max_tokens=8)
         gw.close()
     assert result.ok, result.errors
@@ -114,7 +123,20 @@ def test_transformers_backend_loads_the_gguf_and_batches():
     gw = build_gateway("transformers:bundled", timeout=120)
     outs = gw.complete_batch(["The capital of France is", "Bees make"], purpose="t.hf", max_tokens=4)
     assert len(outs) == 2 and all(o.completion_tokens > 0 for o in outs)
-    result = gw.structured(Place, prompt=PLACES_PROMPT, fallback=Place(place="home"), purpose="t.hf", max_tokens=12,
-                           max_repairs=0)
+    result = gw.structured(
+        Place, prompt=PLACES_PROMPT, fallback=Place(place="home"), purpose="t.hf", max_tokens=12, max_repairs=0
+    )
     assert result.attempts == 1 and isinstance(result.value, Place)
     gw.close()
+
+
+class Rated(BaseModel):
+    rating: int = Field(ge=1, le=10)
+
+
+def test_integer_bounds_are_enforced_by_the_grammar(gw):
+    # The base model, asked for a 0-100 score, would write 0 or 75; the grammar
+    # built from ge=1/le=10 must keep it inside the range on the first try.
+    prompt = 'Rate how important this memory is.\nMemory: brushed teeth.\nJSON: {"rating": 0}\nMemory: won the lottery.\nJSON: '
+    result = gw.structured(Rated, prompt=prompt, fallback=Rated(rating=5), purpose="t.bounds", max_tokens=16)
+    assert result.outcome == Outcome.FIRST_TRY and 1 <= result.value.rating <= 10

@@ -57,7 +57,7 @@ def test_structured_first_try_passes_the_schema_to_the_backend():
 
 
 def test_structured_repair_quotes_the_validation_errors():
-    gw, backend, rec = make(['{"place": "cafe", "minutes": 99}', 'sure! {"place": "park", "minutes": 5} done'])
+    gw, backend, _rec = make(['{"place": "cafe", "minutes": 99}', 'sure! {"place": "park", "minutes": 5} done'])
     result = gw.structured(Place, prompt="Where?\nJSON: ", fallback=FALLBACK, purpose="plan.place")
     assert result.outcome == Outcome.REPAIRED and result.value.place == "park"
     repair = backend.calls[1]["payload"]
@@ -78,7 +78,7 @@ def test_structured_chat_repair_appends_turns():
 
 
 def test_structured_falls_back_after_bounded_repairs_and_never_raises():
-    gw, backend, rec = make(default="garbage ]]] {not json")
+    gw, backend, _rec = make(default="garbage ]]] {not json")
     result = gw.structured(Place, prompt="Where?", fallback=lambda: FALLBACK, purpose="p", max_repairs=2)
     assert result.value == FALLBACK and result.outcome == Outcome.FALLBACK
     assert len(backend.calls) == 3 and result.attempts == 3
@@ -266,3 +266,19 @@ def test_traces_keep_prompt_raw_and_timing():
     trace = rec.traces[0]
     assert json.loads(trace.prompt) == [{"role": "user", "content": "hi"}]
     assert trace.raw == ["answer text"] and trace.kind == "chat" and trace.seconds >= 0
+
+
+def test_small_integer_ranges_become_enums_for_the_grammar():
+    from llm.backends.llama_cpp_backend import enumerate_small_int_ranges
+
+    schema = {
+        "properties": {
+            "a": {"type": "integer", "minimum": 1, "maximum": 3},
+            "b": {"type": "integer", "minimum": 0, "maximum": 10_000},
+            "c": {"type": "array", "items": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 3}},
+        }
+    }
+    out = enumerate_small_int_ranges(schema)
+    assert out["properties"]["a"]["enum"] == [1, 2, 3]
+    assert "enum" not in out["properties"]["b"]
+    assert out["properties"]["c"]["items"]["enum"] == [1, 2]

@@ -66,7 +66,8 @@ class Command(BaseCommand):
                 t1 = time.perf_counter()
                 with call_context(run="llm_check"):
                     vectors = gw.embed(["a quick check of the embeddings model"], purpose="check.embed")
-                embed_note = f"embeddings {settings.EMBEDDING_MODEL} {vectors.shape[1]}d in {time.perf_counter() - t1:.2f}s"
+                took = time.perf_counter() - t1
+                embed_note = f"embeddings {settings.EMBEDDING_MODEL} {vectors.shape[1]}d in {took:.2f}s"
             except LLMError as exc:
                 raise CommandError(f"llm_check: FAILED embeddings: {exc}") from None
             self.stdout.write(f"embeddings: {embed_note}")

@@ -1,0 +1,40 @@
+"""Get a fresh checkout ready to run: the bundled models on disk, base data loaded.
+
+`make run` and `make test` call it after `migrate`. It is safe to run again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from llm.spec import parse_embedding_spec, parse_model_spec
+
+
+class Command(BaseCommand):
+    help = "Assemble the bundled model files and load base data (idempotent)."
+    requires_system_checks: list[str] = []
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        model = parse_model_spec(settings.LLM_MODEL)
+        if model.target == "bundled" and model.backend in ("llama_cpp", "transformers"):
+            from llm.backends.llama_cpp_backend import bundled_gguf_path
+
+            start = time.perf_counter()
+            path = bundled_gguf_path()
+            self.stdout.write(f"language model: {path} ({time.perf_counter() - start:.1f}s)")
+        else:
+            self.stdout.write(f"language model: {settings.LLM_MODEL} (not bundled; nothing to assemble)")
+        embedding = parse_embedding_spec(settings.EMBEDDING_MODEL)
+        if embedding.backend == "sentence_transformers" and embedding.target == "bundled":
+            from llm.embeddings import bundled_embedding_path
+
+            self.stdout.write(f"embeddings:     {bundled_embedding_path()}")
+        else:
+            self.stdout.write(f"embeddings:     {settings.EMBEDDING_MODEL}")
+        # Base simulations and other shipped data register their loaders here as
+        # their apps land (see the README's roadmap).
+        self.stdout.write("prepare: OK")
