@@ -28,6 +28,11 @@ def chat_body(text: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def embeddings_body(rows: list[list[float]]) -> dict[str, Any]:
+    data = [{"object": "embedding", "index": i, "embedding": row} for i, row in enumerate(rows)]
+    return {"object": "list", "data": data, "model": "e", "usage": {"prompt_tokens": 2, "total_tokens": 2}}
+
+
 class FakeOpenAIServer:
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []

@@ -137,6 +137,10 @@ class Rated(BaseModel):
 def test_integer_bounds_are_enforced_by_the_grammar(gw):
     # The base model, asked for a 0-100 score, would write 0 or 75; the grammar
     # built from ge=1/le=10 must keep it inside the range on the first try.
-    prompt = 'Rate how important this memory is.\nMemory: brushed teeth.\nJSON: {"rating": 0}\nMemory: won the lottery.\nJSON: '
+    prompt = (
+        "Rate how important this memory is.\n"
+        'Memory: brushed teeth.\nJSON: {"rating": 0}\n'
+        "Memory: won the lottery.\nJSON: "
+    )
     result = gw.structured(Rated, prompt=prompt, fallback=Rated(rating=5), purpose="t.bounds", max_tokens=16)
     assert result.outcome == Outcome.FIRST_TRY and 1 <= result.value.rating <= 10

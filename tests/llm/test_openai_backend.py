@@ -10,7 +10,7 @@ from llm.factory import build_gateway
 from llm.retry import RetryPolicy
 from llm.servers import free_port
 from llm.types import Outcome
-from tests.llm.http_fake import FakeOpenAIServer, chat_body, completion_body
+from tests.llm.http_fake import FakeOpenAIServer, chat_body, completion_body, embeddings_body
 
 
 class Answer(BaseModel):
@@ -98,3 +98,15 @@ def test_unreachable_server_fails_fast_with_one_line():
 def test_openai_spec_without_url_or_key_says_what_to_set():
     with pytest.raises(LLMConfigError, match="LLM_BASE_URL"):
         build_gateway("openai:gpt-4o-mini", base_url="", api_key="")
+
+
+def test_openai_embeddings_endpoint_is_normalised_and_cached():
+    with FakeOpenAIServer() as srv:
+        srv.add(200, embeddings_body([[3.0, 4.0], [0.0, 2.0]]))
+        gw = build_gateway("openai:m", base_url=srv.base_url, embedding_model="openai:e")
+        vectors = gw.embed(["a", "b", "a"])
+        again = gw.embed(["b"])
+        path, body = srv.requests[0]
+    assert path == "/v1/embeddings" and body["input"] == ["a", "b"] and body["model"] == "e"
+    assert vectors.shape == (3, 2) and abs(vectors[0][0] - 0.6) < 1e-6 and (vectors[0] == vectors[2]).all()
+    assert (again[0] == vectors[1]).all() and len(srv.requests) == 1

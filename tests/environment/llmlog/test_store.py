@@ -25,8 +25,9 @@ class Mood(BaseModel):
 
 
 def gateway(script=None, default='{"mood": "calm"}'):
-    return Gateway(ScriptedBackend(script, default=default), cache=DjangoCache(),
-                   recorder=DjangoRecorder(retention_days=30))
+    return Gateway(
+        ScriptedBackend(script, default=default), cache=DjangoCache(), recorder=DjangoRecorder(retention_days=30)
+    )
 
 
 def test_traces_are_stored_with_their_context_and_outcome():
@@ -122,9 +123,15 @@ def test_llm_check_bad_spec_fails_with_one_line(tmp_path):
 def test_llm_check_unreachable_server_fails_with_one_line(tmp_path):
     from llm.servers import free_port
 
-    proc = _manage("llm_check", "--skip-embeddings", env_extra={
-        "LLM_MODEL": "openai:some-model", "LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
-        "DATABASE_URL": f"sqlite:///{tmp_path}/db"})
+    proc = _manage(
+        "llm_check",
+        "--skip-embeddings",
+        env_extra={
+            "LLM_MODEL": "openai:some-model",
+            "LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db",
+        },
+    )
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
     assert "cannot reach" in last and "LLM_BASE_URL" in last and "Traceback" not in proc.stderr
@@ -139,3 +146,29 @@ def test_llm_check_on_the_bundled_model(tmp_path):
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("llm_check: OK model=llama_cpp:bundled") and "structured=first_try" in last
     assert "384d" in last and "tok/s" in last
+
+
+def test_llm_check_missing_gguf_fails_with_one_line(tmp_path):
+    proc = _manage(
+        "llm_check",
+        env_extra={"LLM_MODEL": f"llama_cpp:{tmp_path}/missing.gguf", "DATABASE_URL": f"sqlite:///{tmp_path}/db"},
+    )
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "missing.gguf not found" in last and "LLM_MODEL" in last and "Traceback" not in proc.stderr
+
+
+@pytest.mark.model
+def test_llm_check_missing_embeddings_model_fails_with_one_line(tmp_path):
+    migrate = _manage("migrate", "-v0", env_extra={"DATABASE_URL": f"sqlite:///{tmp_path}/db"})
+    assert migrate.returncode == 0, migrate.stderr
+    proc = _manage(
+        "llm_check",
+        env_extra={
+            "EMBEDDING_MODEL": f"sentence_transformers:{tmp_path}/no-model",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db",
+        },
+    )
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "EMBEDDING_MODEL" in last and "not found" in last and "Traceback" not in proc.stderr
