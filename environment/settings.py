@@ -81,7 +81,7 @@ DATABASES = {"default": database_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file-backed test database: Channels' live-server tests and worker
     # subprocesses need to see the same data as the test process.
-    DATABASES["default"]["TEST"] = {"NAME": str(STORAGE_DIR / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or str(STORAGE_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and Celery broker -----------------------------------
@@ -122,6 +122,12 @@ LLM_TRACE_RETENTION_DAYS = env_int("LLM_TRACE_RETENTION_DAYS", 30)
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL") or "sentence_transformers:bundled"
 EMBEDDING_BASE_URL = env_str("EMBEDDING_BASE_URL") or LLM_BASE_URL
 VECTOR_DIM = env_int("VECTOR_DIM", 384)
+# pgvector HNSW search breadth: 100 gives recall@10 ~1.0 at 100k rows; ~800 is
+# needed near 1M rows for >= 0.95 (see docs/benchmarks.md).
+VECTOR_HNSW_EF_SEARCH = env_int("VECTOR_HNSW_EF_SEARCH", 100)
+# Owners with fewer rows than this are searched exactly on PostgreSQL (filtered HNSW
+# scans lose recall on small owners and are no faster there).
+VECTOR_PG_EXACT_BELOW = env_int("VECTOR_PG_EXACT_BELOW", 10_000)
 if LLM_CACHE not in {"auto", "all", "off"}:
     raise ConfigError(f"LLM_CACHE={LLM_CACHE!r}: use auto, all or off")
 

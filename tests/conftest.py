@@ -1,0 +1,16 @@
+"""Suite-wide pytest hooks and fixtures."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `postgres` tests only when PostgreSQL was switched off with TEST_POSTGRES=0."""
+    if "pg" in settings.DATABASES:
+        return
+    skip = pytest.mark.skip(reason="TEST_POSTGRES=0: no PostgreSQL server for this run")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
