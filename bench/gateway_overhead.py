@@ -23,7 +23,7 @@ from llm.cache import MemoryCache
 from llm.gateway import Gateway
 from llm.spec import parse_model_spec
 from llm.tracing import MemoryRecorder
-from llm.types import GenParams, Generation
+from llm.types import Generation, GenParams
 
 PROMPT = "Isabella Rodriguez is the owner of Hobbs Cafe. Her plan for today:"
 
