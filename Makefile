@@ -50,6 +50,7 @@ prepare: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy llm
 
 format: venv
 	$(BIN)/ruff format .

@@ -69,7 +69,7 @@ class SentenceTransformerEmbedder:
             ) from None
         self.model_id = f"st:{target}"
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = int(get_dim() or 0)
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str], *, timeout: float) -> np.ndarray:

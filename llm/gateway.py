@@ -464,7 +464,7 @@ class Gateway:
                 return hit, True
         budget = timeout or self.timeout
         if kind == "complete" and self.backend.prefers_chat:
-            kind, payload = "chat", [{"role": "user", "content": payload}]  # type: ignore[list-item]
+            kind, payload = "chat", [{"role": "user", "content": str(payload)}]
         if kind == "complete":
             gens = self._with_backend(
                 lambda t: self.backend.complete(payload, params=params, n=n, schema=schema, timeout=t),  # type: ignore[arg-type]

@@ -71,7 +71,7 @@ class TransformersBackend(Backend):
                 if params.seed is not None:
                     torch.manual_seed(params.seed)
             with torch.inference_mode():
-                out = self._model.generate(
+                out = self._model.generate(  # type: ignore[misc]
                     **batch,
                     max_new_tokens=params.max_tokens,
                     num_return_sequences=n,
@@ -89,7 +89,7 @@ class TransformersBackend(Backend):
                 for j in range(n):
                     row = new_tokens[i * n + j]
                     count = int((row != self._tok.pad_token_id).sum())
-                    text = self._tok.decode(row, skip_special_tokens=True)
+                    text = str(self._tok.decode(row, skip_special_tokens=True))
                     gens.append(
                         Generation(
                             text=_cut_at_stop(text, params.stop),
