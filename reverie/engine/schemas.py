@@ -1,0 +1,74 @@
+"""What each cognitive step asks the model for, as pydantic models.
+
+Answers are kept small on purpose: enums where the options are known, bounded
+strings and short lists. The gateway turns each into a grammar for constrained
+decoding, validates, repairs, and falls back (see llm/gateway.py); small answers are
+also what keeps the cost per agent-hour low.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, create_model
+
+
+def _has_words(text: str) -> str:
+    """Reject strings that are only punctuation (a small model's '}, {' filler)."""
+    if sum(ch.isalpha() for ch in text) < 2:
+        raise ValueError("must contain words")
+    return text.strip()
+
+
+Short = Annotated[str, Field(min_length=2, max_length=60), AfterValidator(_has_words)]
+Activity = Annotated[str, Field(min_length=2, max_length=50), AfterValidator(_has_words)]
+
+
+class WakeUp(BaseModel):
+    hour: int = Field(ge=4, le=11)
+
+
+class DailyPlan(BaseModel):
+    items: list[Short] = Field(min_length=4, max_length=8)
+
+
+class Block(BaseModel):
+    activity: Activity
+    hours: int = Field(ge=1, le=6)
+
+
+class HourlyPlan(BaseModel):
+    blocks: list[Block] = Field(min_length=3, max_length=10)
+
+
+class Subtask(BaseModel):
+    activity: Activity
+    minutes: int = Field(ge=5, le=60)
+
+
+class Decomposition(BaseModel):
+    subtasks: list[Subtask] = Field(min_length=2, max_length=8)
+
+
+class ActionDetails(BaseModel):
+    emoji: str = Field(min_length=1, max_length=4)
+    object_state: Annotated[str, Field(min_length=2, max_length=30), AfterValidator(_has_words)]
+
+
+Rating = Annotated[int, Field(ge=1, le=10)]
+
+
+def ratings_model(count: int) -> type[BaseModel]:
+    """Poignancy (1 mundane .. 10 life-changing) of `count` memories in one answer."""
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "Ratings", ratings=(list[Rating], Field(min_length=count, max_length=count))
+    )
+
+
+def choice_model(name: str, field: str, options: Sequence[str]) -> type[BaseModel]:
+    """A one-field model whose value must be one of `options` (built per call)."""
+    unique = tuple(dict.fromkeys(options))
+    if not unique:
+        raise ValueError(f"{name}: no options to choose from")
+    return create_model(name, **{field: (Literal[unique], ...)})  # type: ignore[call-overload,no-any-return]

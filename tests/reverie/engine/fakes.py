@@ -1,0 +1,23 @@
+"""A gateway whose scripted backend answers by matching the prompt (for engine unit tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from llm.gateway import Gateway
+from llm.tracing import MemoryRecorder
+from tests.llm.fakes import ScriptedBackend
+
+
+def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str = "nonsense") -> Gateway:
+    """Answer with the first route whose key appears in the prompt; `default` otherwise."""
+
+    def answer(payload: Any) -> str:
+        text = payload if isinstance(payload, str) else str(payload)
+        for key, reply in routes.items():
+            if key in text:
+                return reply(text) if callable(reply) else reply
+        return default
+
+    return Gateway(ScriptedBackend(default=answer, concurrency=8), recorder=MemoryRecorder())  # type: ignore[arg-type]
