@@ -72,3 +72,40 @@ def choice_model(name: str, field: str, options: Sequence[str]) -> type[BaseMode
     if not unique:
         raise ValueError(f"{name}: no options to choose from")
     return create_model(name, **{field: (Literal[unique], ...)})  # type: ignore[call-overload,no-any-return]
+
+
+Question = Annotated[str, Field(min_length=5, max_length=100), AfterValidator(_has_words)]
+
+
+class Questions(BaseModel):
+    questions: list[Question] = Field(min_length=1, max_length=3)
+
+
+def insights_model(statements: int) -> type[BaseModel]:
+    """Up to 5 insights, each citing statements by their 1-based numbers."""
+    cite = Annotated[int, Field(ge=1, le=max(1, statements))]
+    insight = create_model(  # type: ignore[call-overload]
+        "Insight",
+        text=(Annotated[str, Field(min_length=8, max_length=120), AfterValidator(_has_words)], ...),
+        because_of=(list[cite], Field(min_length=1, max_length=5)),
+    )
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "Insights", insights=(list[insight], Field(min_length=1, max_length=5))
+    )
+
+
+class ReactDecision(BaseModel):
+    decision: Literal["talk", "wait", "continue"]
+
+
+class Relationship(BaseModel):
+    summary: Annotated[str, Field(min_length=5, max_length=160), AfterValidator(_has_words)]
+
+
+class Utterance(BaseModel):
+    line: Annotated[str, Field(min_length=1, max_length=160), AfterValidator(_has_words)]
+    end: bool
+
+
+class Memo(BaseModel):
+    text: Annotated[str, Field(min_length=5, max_length=140), AfterValidator(_has_words)]

@@ -7,7 +7,7 @@ from typing import Any
 
 from llm.gateway import Gateway
 from llm.tracing import MemoryRecorder
-from tests.llm.fakes import ScriptedBackend
+from tests.llm.fakes import FakeEmbedder, ScriptedBackend
 
 
 def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str = "nonsense") -> Gateway:
@@ -20,4 +20,8 @@ def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str =
                 return reply(text) if callable(reply) else reply
         return default
 
-    return Gateway(ScriptedBackend(default=answer, concurrency=8), recorder=MemoryRecorder())  # type: ignore[arg-type]
+    return Gateway(
+        ScriptedBackend(default=answer, concurrency=8),  # type: ignore[arg-type]
+        recorder=MemoryRecorder(),
+        embedder=FakeEmbedder(),
+    )

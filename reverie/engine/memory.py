@@ -1,0 +1,583 @@
+"""The memory stream: everything one persona has perceived, said and concluded.
+
+A `MemoryStream` holds `MemoryNode`s of three kinds:
+
+    event    something perceived ("Isabella Rodriguez is brewing coffee")
+    chat     a conversation the persona took part in, with its lines in `filling`
+    thought  a conclusion (reflection, plan note) drawn from earlier nodes, which
+             `evidence` lists; depth = 1 + the deepest evidence node (events and
+             chats have depth 0)
+
+Each node carries a subject-predicate-object triple, a description, game times
+(created, last_accessed, expiration), a poignancy 1-10 and keywords.
+
+Data layout (why: the stream grows to thousands of nodes per persona and is read
+every step):
+- `_nodes` maps id -> node for every node ever added (expired ones too, so evidence
+  links keep resolving);
+- per kind, an insertion-ordered dict of the *active* (not expired) nodes: ids grow
+  with insertion, so iterating it backwards is the "most recent first" view, and
+  removal on expiry is O(1);
+- per kind, keyword -> ordered set of active node ids;
+- a heap of (expiration, id), so `expire(now)` costs O(expired · log n).
+
+Embeddings are not stored on nodes: `add_*` forwards the node's vector to the
+injected `VectorIndex`, which retrieval queries by node id. `to_dict`/`from_dict`
+persist the nodes only; the index is persisted by whoever owns it (the vector store).
+
+`ReflectionTrigger` is the poignancy counter the perceive step feeds and the reflect
+step consumes.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any, Literal
+
+import numpy as np
+
+from reverie.engine.ports import InMemoryVectorIndex, VectorIndex
+
+__all__ = [
+    "DEFAULT_RETENTION",
+    "KINDS",
+    "REFLECTION_THRESHOLD",
+    "Kind",
+    "MemoryNode",
+    "MemoryStream",
+    "ReflectionTrigger",
+    "Triple",
+    "normalise_keyword",
+    "should_reflect",
+]
+
+Kind = Literal["event", "thought", "chat"]
+KINDS: tuple[Kind, ...] = ("event", "thought", "chat")
+Triple = tuple[str, str, str]
+
+DEFAULT_RETENTION = 5  # perceive ignores events already among the last 5 event memories
+REFLECTION_THRESHOLD = 150  # accumulated poignancy that triggers a reflection
+SERIAL_VERSION = 1
+
+
+def normalise_keyword(term: str) -> str:
+    """Keyword form of a triple term: the last segment of a `world:sector:arena:object`
+    address, stripped and lower-cased ('the_ville:cafe:counter:coffee machine' ->
+    'coffee machine'; 'Isabella Rodriguez' -> 'isabella rodriguez')."""
+    return term.rsplit(":", 1)[-1].strip().lower()
+
+
+def _keywords(terms: Iterable[str]) -> frozenset[str]:
+    return frozenset(k for k in (normalise_keyword(t) for t in terms) if k)
+
+
+# --- nodes ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True, eq=False)
+class MemoryNode:
+    """One memory. Only `last_accessed` changes after creation (retrieval touches it).
+
+    Nodes compare by identity: two nodes are the same memory only if they are the same
+    object in the same stream.
+    """
+
+    id: int
+    kind: Kind
+    subject: str
+    predicate: str
+    object: str
+    description: str
+    created: datetime
+    last_accessed: datetime
+    expiration: datetime | None
+    poignancy: int
+    keywords: frozenset[str]
+    evidence: tuple[int, ...] = ()
+    depth: int = 0
+    filling: list[tuple[str, str]] | None = None
+
+    @property
+    def triple(self) -> Triple:
+        return (self.subject, self.predicate, self.object)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (datetimes as ISO 8601 strings)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "subject": self.subject,
+            "predicate": self.predicate,
+            "object": self.object,
+            "description": self.description,
+            "created": self.created.isoformat(),
+            "last_accessed": self.last_accessed.isoformat(),
+            "expiration": self.expiration.isoformat() if self.expiration is not None else None,
+            "poignancy": self.poignancy,
+            "keywords": sorted(self.keywords),
+            "evidence": list(self.evidence),
+            "depth": self.depth,
+            "filling": [[speaker, line] for speaker, line in self.filling] if self.filling is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MemoryNode:
+        try:
+            expiration = data.get("expiration")
+            filling = data.get("filling")
+            return cls(
+                id=int(data["id"]),
+                kind=data["kind"],
+                subject=data["subject"],
+                predicate=data["predicate"],
+                object=data["object"],
+                description=data["description"],
+                created=datetime.fromisoformat(data["created"]),
+                last_accessed=datetime.fromisoformat(data["last_accessed"]),
+                expiration=datetime.fromisoformat(expiration) if expiration is not None else None,
+                poignancy=int(data["poignancy"]),
+                keywords=frozenset(data.get("keywords", ())),
+                evidence=tuple(int(i) for i in data.get("evidence", ())),
+                depth=int(data.get("depth", 0)),
+                filling=[(str(s), str(line)) for s, line in filling] if filling is not None else None,
+            )
+        except KeyError as exc:
+            raise ValueError(f"memory node dict is missing {exc.args[0]!r}: {dict(data)!r}") from None
+
+    def __repr__(self) -> str:
+        return f"MemoryNode({self.id}, {self.kind}, {self.description!r}, poignancy={self.poignancy})"
+
+
+# --- the stream ----------------------------------------------------------------------
+
+
+class MemoryStream:
+    """All memory nodes of one persona, with recency, kind and keyword views.
+
+    Ids are assigned from 1 upward in insertion order and never reused. "Recent"
+    means most recently *added* (highest id), which is also game-time order because
+    the simulation only moves forward.
+    """
+
+    def __init__(self, index: VectorIndex | None = None) -> None:
+        self.index: VectorIndex = index if index is not None else InMemoryVectorIndex()
+        self._nodes: dict[int, MemoryNode] = {}
+        self._active: dict[str, dict[int, MemoryNode]] = {k: {} for k in KINDS}
+        self._by_keyword: dict[str, dict[str, dict[int, None]]] = {k: {} for k in KINDS}
+        self._expired: set[int] = set()
+        self._expiry_heap: list[tuple[datetime, int]] = []
+        self._next_id = 1
+
+    # -- adding ---------------------------------------------------------------------
+
+    def add_event(
+        self,
+        subject: str,
+        predicate: str,
+        obj: str,
+        description: str,
+        *,
+        created: datetime,
+        poignancy: int,
+        embedding: np.ndarray | None = None,
+        keywords: Iterable[str] | None = None,
+        expiration: datetime | None = None,
+    ) -> MemoryNode:
+        """Record a perceived event. Keywords default to the subject and object."""
+        return self._add(
+            "event", subject, predicate, obj, description, created, poignancy, embedding, keywords, expiration
+        )
+
+    def add_chat(
+        self,
+        subject: str,
+        predicate: str,
+        obj: str,
+        description: str,
+        *,
+        created: datetime,
+        poignancy: int,
+        filling: Sequence[tuple[str, str]],
+        embedding: np.ndarray | None = None,
+        keywords: Iterable[str] | None = None,
+        expiration: datetime | None = None,
+    ) -> MemoryNode:
+        """Record a conversation; `filling` is its lines as (speaker, line) pairs."""
+        lines = [_chat_line(item) for item in filling]
+        return self._add(
+            "chat",
+            subject,
+            predicate,
+            obj,
+            description,
+            created,
+            poignancy,
+            embedding,
+            keywords,
+            expiration,
+            filling=lines,
+        )
+
+    def add_thought(
+        self,
+        subject: str,
+        predicate: str,
+        obj: str,
+        description: str,
+        *,
+        created: datetime,
+        poignancy: int,
+        evidence: Iterable[int] = (),
+        embedding: np.ndarray | None = None,
+        keywords: Iterable[str] | None = None,
+        expiration: datetime | None = None,
+    ) -> MemoryNode:
+        """Record a thought drawn from the nodes in `evidence` (ids that must exist).
+
+        depth = 1 + the deepest evidence node (1 with no evidence), so an insight about
+        insights sits above the observations it rests on.
+        """
+        evidence_ids = tuple(dict.fromkeys(int(i) for i in evidence))  # dedupe, keep order
+        missing = [i for i in evidence_ids if i not in self._nodes]
+        if missing:
+            raise ValueError(f"thought evidence refers to unknown memory ids {missing}")
+        depth = 1 + max((self._nodes[i].depth for i in evidence_ids), default=0)
+        return self._add(
+            "thought",
+            subject,
+            predicate,
+            obj,
+            description,
+            created,
+            poignancy,
+            embedding,
+            keywords,
+            expiration,
+            evidence=evidence_ids,
+            depth=depth,
+        )
+
+    def _add(
+        self,
+        kind: Kind,
+        subject: str,
+        predicate: str,
+        obj: str,
+        description: str,
+        created: datetime,
+        poignancy: int,
+        embedding: np.ndarray | None,
+        keywords: Iterable[str] | None,
+        expiration: datetime | None,
+        *,
+        evidence: tuple[int, ...] = (),
+        depth: int = 0,
+        filling: list[tuple[str, str]] | None = None,
+    ) -> MemoryNode:
+        for name, value in (("subject", subject), ("predicate", predicate), ("object", obj)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+        if not isinstance(description, str) or not description.strip():
+            raise ValueError("description must be a non-empty string")
+        _check_poignancy(poignancy)
+        if not isinstance(created, datetime):
+            raise TypeError(f"created must be a datetime, got {type(created).__name__}")
+        if expiration is not None and expiration < created:
+            raise ValueError(f"expiration {expiration} is before created {created}")
+        if isinstance(keywords, str):  # a lone string would be split into characters
+            keywords = [keywords]
+        node = MemoryNode(
+            id=self._next_id,
+            kind=kind,
+            subject=subject,
+            predicate=predicate,
+            object=obj,
+            description=description,
+            created=created,
+            last_accessed=created,
+            expiration=expiration,
+            poignancy=int(poignancy),
+            keywords=_keywords(keywords if keywords is not None else (subject, obj)),
+            evidence=evidence,
+            depth=depth,
+            filling=filling,
+        )
+        # Index first: if the vector is rejected, the stream is left unchanged.
+        if embedding is not None:
+            self.index.add(node.id, kind, embedding, created)
+        self._insert(node)
+        return node
+
+    def _insert(self, node: MemoryNode) -> None:
+        self._nodes[node.id] = node
+        self._next_id = max(self._next_id, node.id + 1)
+        self._active[node.kind][node.id] = node
+        keyword_index = self._by_keyword[node.kind]
+        for keyword in node.keywords:
+            keyword_index.setdefault(keyword, {})[node.id] = None
+        if node.expiration is not None:
+            heapq.heappush(self._expiry_heap, (node.expiration, node.id))
+
+    # -- reading --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Active (not expired) nodes."""
+        return len(self._nodes) - len(self._expired)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __iter__(self) -> Iterator[MemoryNode]:
+        return iter(self.all())
+
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def get(self, node_id: int) -> MemoryNode:
+        """The node with this id, expired or not. KeyError if there is none."""
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise KeyError(f"no memory with id {node_id}") from None
+
+    def is_expired(self, node_id: int) -> bool:
+        self.get(node_id)
+        return node_id in self._expired
+
+    def all(self, *, include_expired: bool = False) -> list[MemoryNode]:
+        """Nodes in id (insertion) order, oldest first."""
+        if include_expired or not self._expired:
+            return list(self._nodes.values())
+        return [n for n in self._nodes.values() if n.id not in self._expired]
+
+    def by_kind(self, kind: Kind) -> list[MemoryNode]:
+        """Active nodes of one kind, oldest first."""
+        return list(self._active[_check_kind(kind)].values())
+
+    def count(self, kind: Kind) -> int:
+        return len(self._active[_check_kind(kind)])
+
+    def latest(self, n: int, kinds: Iterable[Kind] | None = None) -> list[MemoryNode]:
+        """The `n` most recently added active nodes of `kinds` (all kinds by default), newest first."""
+        if n <= 0:
+            return []
+        return list(islice(self._newest_first(kinds), n))
+
+    def _newest_first(self, kinds: Iterable[Kind] | None) -> Iterator[MemoryNode]:
+        selected = _check_kinds(kinds)
+        if len(selected) == 1:
+            return reversed(self._active[selected[0]].values())
+        # Each per-kind dict is in ascending id order; merge them descending.
+        return heapq.merge(*(reversed(self._active[k].values()) for k in selected), key=lambda node: -node.id)
+
+    def by_keywords(
+        self, keywords: Iterable[str] | str, kinds: Iterable[Kind] | None = None, *, limit: int | None = None
+    ) -> list[MemoryNode]:
+        """Active nodes of `kinds` having any of `keywords` (normalised like node
+        keywords), newest first, at most `limit`."""
+        wanted = _keywords([keywords] if isinstance(keywords, str) else keywords)
+        ids: set[int] = set()
+        for kind in _check_kinds(kinds):
+            index = self._by_keyword[kind]
+            for keyword in wanted:
+                ids.update(index.get(keyword, ()))
+        ordered = sorted(ids, reverse=True)
+        if limit is not None:
+            ordered = ordered[: max(0, limit)]
+        return [self._nodes[i] for i in ordered]
+
+    def keyword_strength(self, keyword: str, kinds: Iterable[Kind] | None = None) -> int:
+        """How many active nodes of `kinds` carry `keyword`."""
+        key = normalise_keyword(keyword)
+        return sum(len(self._by_keyword[k].get(key, ())) for k in _check_kinds(kinds))
+
+    def summarise_recent_events(self, n: int = DEFAULT_RETENTION) -> list[Triple]:
+        """The triples of the `n` latest active events, newest first."""
+        return [node.triple for node in self.latest(n, ("event",))]
+
+    def already_perceived(self, triple: Sequence[str], among_last: int = DEFAULT_RETENTION) -> bool:
+        """Whether `triple` equals one of the last `among_last` event memories.
+
+        The perceive step skips such events: an agent watching the same scene for
+        several steps remembers it once, not once per step.
+        """
+        key = tuple(triple)
+        if len(key) != 3:
+            raise ValueError(f"a triple has 3 parts (subject, predicate, object), got {len(key)}")
+        return any(node.triple == key for node in self.latest(among_last, ("event",)))
+
+    # -- changing -------------------------------------------------------------------
+
+    def touch(self, node_ids: Iterable[int], when: datetime) -> None:
+        """Set `last_accessed` of these nodes to `when` (retrieval calls this)."""
+        nodes = [self.get(i) for i in node_ids]  # all-or-nothing on an unknown id
+        for node in nodes:
+            node.last_accessed = when
+
+    def expire(self, now: datetime) -> list[MemoryNode]:
+        """Hide the nodes whose expiration is at or before `now`; return them.
+
+        Expired nodes leave every view (kind, recency, keywords, retrieval candidates)
+        but stay reachable through `get`, so thoughts citing them keep their evidence.
+        """
+        expired: list[MemoryNode] = []
+        heap = self._expiry_heap
+        while heap and heap[0][0] <= now:
+            _, node_id = heapq.heappop(heap)
+            if node_id in self._expired:
+                continue
+            node = self._nodes[node_id]
+            self._hide(node)
+            expired.append(node)
+        return expired
+
+    def _hide(self, node: MemoryNode) -> None:
+        """Take an expired node out of every active view (O(keywords))."""
+        self._expired.add(node.id)
+        del self._active[node.kind][node.id]
+        keyword_index = self._by_keyword[node.kind]
+        for keyword in node.keywords:
+            ids = keyword_index.get(keyword)
+            if ids is not None:
+                ids.pop(node.id, None)
+                if not ids:
+                    del keyword_index[keyword]
+
+    # -- persistence ----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state: every node (expired too) and which ones expired."""
+        return {
+            "version": SERIAL_VERSION,
+            "next_id": self._next_id,
+            "nodes": [node.to_dict() for node in self._nodes.values()],
+            "expired": sorted(self._expired),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], index: VectorIndex | None = None) -> MemoryStream:
+        """Rebuild a stream from `to_dict` output. `index` is used as is (embeddings
+        are not part of the dict); pass the persona's index, already loaded."""
+        version = data.get("version", SERIAL_VERSION)
+        if version != SERIAL_VERSION:
+            raise ValueError(f"unsupported memory stream version {version!r} (this code reads {SERIAL_VERSION})")
+        stream = cls(index)
+        nodes = sorted((MemoryNode.from_dict(d) for d in data.get("nodes", ())), key=lambda n: n.id)
+        for node in nodes:
+            _check_kind(node.kind)
+            _check_poignancy(node.poignancy)
+            if node.id in stream._nodes:
+                raise ValueError(f"duplicate memory id {node.id}")
+            missing = [i for i in node.evidence if i not in stream._nodes]
+            if missing:
+                raise ValueError(f"memory {node.id} cites unknown or later evidence ids {missing}")
+            stream._insert(node)
+        stream._next_id = max(stream._next_id, int(data.get("next_id", 1)))
+        expired = [int(i) for i in data.get("expired", ())]
+        unknown = [i for i in expired if i not in stream._nodes]
+        if unknown:
+            raise ValueError(f"expired ids {unknown} are not in the stream")
+        for node_id in dict.fromkeys(expired):
+            stream._hide(stream._nodes[node_id])
+        return stream
+
+
+def _chat_line(item: Sequence[str]) -> tuple[str, str]:
+    if isinstance(item, str) or len(item) != 2:
+        raise ValueError(f"chat lines are (speaker, line) pairs, got {item!r}")
+    speaker, line = item
+    return (str(speaker), str(line))
+
+
+def _check_poignancy(poignancy: int) -> None:
+    if isinstance(poignancy, bool) or not isinstance(poignancy, (int, np.integer)) or not 1 <= poignancy <= 10:
+        raise ValueError(f"poignancy must be an integer from 1 to 10, got {poignancy!r}")
+
+
+def _check_kind(kind: str) -> Kind:
+    if kind not in KINDS:
+        raise ValueError(f"unknown memory kind {kind!r}; kinds are {', '.join(KINDS)}")
+    return kind  # type: ignore[return-value]
+
+
+def _check_kinds(kinds: Iterable[Kind] | None) -> tuple[Kind, ...]:
+    if kinds is None:
+        return KINDS
+    if isinstance(kinds, str):
+        kinds = (kinds,)  # type: ignore[assignment]
+    return tuple(dict.fromkeys(_check_kind(k) for k in kinds))
+
+
+# --- reflection trigger --------------------------------------------------------------
+
+
+def should_reflect(counter: int, threshold: int = REFLECTION_THRESHOLD) -> bool:
+    """Whether accumulated poignancy `counter` has reached `threshold` (and threshold > 0)."""
+    return threshold > 0 and counter >= threshold
+
+
+@dataclass
+class ReflectionTrigger:
+    """The poignancy counter that decides when a persona reflects.
+
+    Rules:
+    - `record` adds the poignancy of each new *event* or *chat* memory. Thoughts do
+      not count: reflection writes thoughts, and counting them would let reflection
+      feed itself.
+    - `should_reflect()` is true once the sum reaches `threshold` (150 in the paper,
+      about two or three reflections per game day).
+    - The reflect step calls `reset()` after it has run, whether it produced thoughts
+      or fell back to none; otherwise a failing reflection would fire on every step.
+      The sum starts again from 0 (overshoot is not carried over).
+
+    The original counted down from the threshold to 0; counting up is equivalent and
+    keeps the threshold changeable mid-run.
+    """
+
+    threshold: int = REFLECTION_THRESHOLD
+    accumulated: int = 0
+    recorded: int = 0  # memories counted since the last reset
+    reflections: int = field(default=0)  # resets so far, for inspection
+
+    def record(self, item: MemoryNode | int) -> bool:
+        """Count a new memory (a node or a bare poignancy); return `should_reflect()`."""
+        if isinstance(item, MemoryNode):
+            if item.kind == "thought":
+                return self.should_reflect()
+            poignancy = item.poignancy
+        else:
+            _check_poignancy(item)
+            poignancy = int(item)
+        self.accumulated += poignancy
+        self.recorded += 1
+        return self.should_reflect()
+
+    def should_reflect(self) -> bool:
+        return self.recorded > 0 and should_reflect(self.accumulated, self.threshold)
+
+    def reset(self) -> None:
+        self.accumulated = 0
+        self.recorded = 0
+        self.reflections += 1
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "threshold": self.threshold,
+            "accumulated": self.accumulated,
+            "recorded": self.recorded,
+            "reflections": self.reflections,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReflectionTrigger:
+        return cls(
+            threshold=int(data.get("threshold", REFLECTION_THRESHOLD)),
+            accumulated=int(data.get("accumulated", 0)),
+            recorded=int(data.get("recorded", 0)),
+            reflections=int(data.get("reflections", 0)),
+        )
