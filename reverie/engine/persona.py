@@ -88,10 +88,6 @@ class Scratch:
     vision_radius: int = 4
     attention_bandwidth: int = 3
     retention: int = 5
-    # reflection
-    reflection_threshold: int = 150
-    importance_trigger: int = 150  # counts down by poignancy; reflect at <= 0
-    importance_elements: int = 0
     # time and place
     now: datetime | None = None
     tile: Tile | None = None
@@ -161,8 +157,7 @@ def scratch_to_dict(scratch: Scratch) -> dict[str, Any]:
 
 def scratch_from_dict(data: dict[str, Any]) -> Scratch:
     s = Scratch()
-    for name in ("vision_radius", "attention_bandwidth", "retention", "reflection_threshold",
-                 "importance_trigger", "importance_elements", "wake_up_hour", "daily_plan", "path_set"):  # fmt: skip
+    for name in ("vision_radius", "attention_bandwidth", "retention", "wake_up_hour", "daily_plan", "path_set"):
         if name in data:
             setattr(s, name, data[name])
     s.now = _decode_dt(data.get("now"))

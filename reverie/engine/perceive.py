@@ -1,0 +1,124 @@
+"""Perception: what an agent notices this step, and how much it matters.
+
+1. The agent sees every tile within `vision_radius` (a square, as in the paper) and
+   learns the places on them into its spatial memory.
+2. Of the events on those tiles, it attends to the ones in its own arena, nearest
+   first, at most `attention_bandwidth` of them; its own action is not news.
+3. Events already among its last `retention` event memories are ignored (no re-noticing
+   the same stove every 10 seconds).
+4. New events are rated for poignancy in one call for the whole batch
+   (`perceive.poignancy`; "idle" events are 1 without asking), embedded in one batch,
+   stored as event memories, and counted toward the next reflection.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger
+from reverie.engine.persona import Identity, Scratch, Tile
+from reverie.engine.reflect import rate_poignancy
+from reverie.engine.spatial import SpatialMemory
+
+
+class TileMap(Protocol):
+    def in_bounds(self, x: int, y: int) -> bool: ...
+
+    def address_at(self, x: int, y: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class WorldEvent:
+    """Something happening on a tile: a persona's action or an object's state."""
+
+    tile: Tile
+    subject: str
+    predicate: str
+    obj: str
+    description: str
+
+    @property
+    def triple(self) -> tuple[str, str, str]:
+        return (self.subject, self.predicate, self.obj)
+
+    @property
+    def idle(self) -> bool:
+        return self.obj.strip().lower() == "idle" or self.description.strip().lower().endswith("is idle")
+
+
+def visible_tiles(tiles: TileMap, center: Tile, radius: int) -> list[Tile]:
+    cx, cy = center
+    return [
+        (x, y)
+        for y in range(cy - radius, cy + radius + 1)
+        for x in range(cx - radius, cx + radius + 1)
+        if tiles.in_bounds(x, y)
+    ]
+
+
+def _arena_of(address: str) -> str:
+    return ":".join(address.split(":")[:3])
+
+
+def attend(
+    tiles: TileMap,
+    me: str,
+    center: Tile,
+    events_by_tile: Mapping[Tile, Sequence[WorldEvent]],
+    *,
+    radius: int,
+    bandwidth: int,
+    spatial: SpatialMemory | None = None,
+) -> list[WorldEvent]:
+    """Steps 1-2: the nearest events in the agent's arena (learning places on the way)."""
+    my_arena = _arena_of(tiles.address_at(*center))
+    seen: list[tuple[float, WorldEvent]] = []
+    for x, y in visible_tiles(tiles, center, radius):
+        address = tiles.address_at(x, y)
+        if spatial is not None and address.count(":") >= 2:
+            spatial.learn(address)
+        for event in events_by_tile.get((x, y), ()):
+            if event.subject == me or _arena_of(address) != my_arena:
+                continue
+            seen.append((math.dist(center, (x, y)), event))
+    seen.sort(key=lambda pair: (pair[0], pair[1].description))
+    unique: dict[tuple[str, str, str], WorldEvent] = {}
+    for _, event in seen:
+        unique.setdefault(event.triple, event)
+    return list(unique.values())[:bandwidth]
+
+
+async def perceive(
+    gw: Any,
+    identity: Identity,
+    scratch: Scratch,
+    stream: MemoryStream,
+    spatial: SpatialMemory,
+    tiles: TileMap,
+    events_by_tile: Mapping[Tile, Sequence[WorldEvent]],
+    now: datetime,
+    trigger: ReflectionTrigger,
+) -> list[MemoryNode]:
+    """Perceive from `scratch.tile`; returns the new event memories."""
+    if scratch.tile is None:
+        return []
+    attended = attend(tiles, identity.name, scratch.tile, events_by_tile, radius=scratch.vision_radius,
+                      bandwidth=scratch.attention_bandwidth, spatial=spatial)  # fmt: skip
+    new = [e for e in attended if not stream.already_perceived(e.triple, among_last=scratch.retention)]
+    if not new:
+        return []
+    to_rate = [e.description for e in new if not e.idle]
+    rated = iter(await rate_poignancy(gw, identity, to_rate, purpose="perceive.poignancy"))
+    scores = [1 if e.idle else next(rated) for e in new]
+    vectors = await gw.aembed([e.description for e in new], purpose="perceive.embed")
+    nodes = []
+    for event, score, vector in zip(new, scores, vectors, strict=True):
+        node = stream.add_event(event.subject, event.predicate, event.obj, event.description, created=now,
+                                poignancy=score, embedding=vector)  # fmt: skip
+        trigger.record(node)
+        nodes.append(node)
+    return nodes
