@@ -47,6 +47,9 @@ from llm.tracing import Accounting, NullRecorder, Recorder, Trace
 from llm.types import Completion, Generation, GenParams, Message, Outcome, Structured
 
 log = logging.getLogger(__name__)
+# Seconds the current call spent inside the backend (queueing for a slot excluded), so a
+# trace charges each call its own model time even when 25 agents share one context.
+_busy: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("llm_busy_seconds", default=None)
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
@@ -166,14 +169,18 @@ class Gateway:
     ) -> Completion:
         trace = self._new_trace(purpose, kind, payload)
         start = time.perf_counter()
+        busy = [0.0]
+        token = _busy.set(busy)
         try:
             gens, cached = self._generate(kind, payload, params, n, None, cache, timeout)
         except LLMError as exc:
-            self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc))
+            self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc), seconds=busy[0])
             raise
+        finally:
+            _busy.reset(token)
         completion = _completion(gens, cached, time.perf_counter() - start)
         trace.raw = completion.texts
-        self._finish(trace, start, gens=gens, cached=cached)
+        self._finish(trace, start, gens=gens, cached=cached, seconds=busy[0])
         return completion
 
     def _native_batch(
@@ -247,6 +254,30 @@ class Gateway:
         params = GenParams(max_tokens, temperature, 1.0, (), seed)
         trace = self._new_trace(purpose, "structured", payload)
         start = time.perf_counter()
+        busy = [0.0]
+        token = _busy.set(busy)
+        try:
+            return self._structured_attempts(
+                schema, kind, payload, json_schema, params, fallback, max_repairs, cache, timeout, trace, start, busy
+            )
+        finally:
+            _busy.reset(token)
+
+    def _structured_attempts(
+        self,
+        schema: type[M],
+        kind: str,
+        payload: str | list[Message],
+        json_schema: dict[str, Any],
+        params: GenParams,
+        fallback: M | Callable[[], M],
+        max_repairs: int | None,
+        cache: bool | None,
+        timeout: float | None,
+        trace: Trace,
+        start: float,
+        busy: list[float],
+    ) -> Structured[M]:
         raws: list[str] = []
         errors: list[str] = []
         usage = [0, 0]
@@ -262,7 +293,7 @@ class Gateway:
                 break  # a slow model will not get faster by asking again: fall back
             except LLMError as exc:
                 trace.raw, trace.attempts = raws, attempt + 1
-                self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc), usage=usage)
+                self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc), usage=usage, seconds=busy[0])
                 raise
             text = gens[0].text
             usage[0] += sum(g.prompt_tokens for g in gens)
@@ -294,7 +325,7 @@ class Gateway:
         )
         trace.raw, trace.attempts = raws, result.attempts
         trace.parsed = value.model_dump(mode="json")
-        self._finish(trace, start, outcome=outcome, error=" | ".join(errors), usage=usage)
+        self._finish(trace, start, outcome=outcome, error=" | ".join(errors), usage=usage, seconds=busy[0])
         return result
 
     def structured_batch(
@@ -437,7 +468,13 @@ class Gateway:
             # The timeout starts once a slot is free: queueing behind other agents'
             # calls is not the model being slow.
             with self._slots:
-                return fn(timeout)
+                began = time.perf_counter()
+                try:
+                    return fn(timeout)
+                finally:
+                    busy = _busy.get()
+                    if busy is not None:
+                        busy[0] += time.perf_counter() - began
 
         return with_retries(
             attempt,

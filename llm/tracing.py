@@ -33,7 +33,7 @@ class Trace:
     error: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # time inside the backend (waiting for a free slot not included)
     cached: bool = False
     created: float = field(default_factory=time.time)
 
@@ -70,7 +70,7 @@ class Totals:
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # time inside the backend (waiting for a free slot not included)
     cache_hits: int = 0
     repairs: int = 0
     fallbacks: int = 0

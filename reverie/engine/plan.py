@@ -213,6 +213,43 @@ class PlaceOptions:
     objects: dict[str, list[str]]  # "sector: arena" -> object names there
 
 
+# Words in an activity that point at a kind of room: a prior for the few-shot example.
+_ROOM_HINTS: dict[str, tuple[str, ...]] = {
+    "kitchen": ("cook", "breakfast", "lunch", "dinner", "eat", "meal", "bake", "dishes", "snack"),
+    "bedroom": ("sleep", "bed", "nap", "dress", "wake"),
+    "bathroom": ("shower", "bath", "teeth", "toilet", "wash up", "shave"),
+    "cafe": ("coffee", "cafe", "latte", "tea", "pastry"),
+    "library": ("study", "read", "book", "research", "library", "homework", "essay", "paper"),
+    "classroom": ("class", "lecture", "lesson", "teach", "seminar"),
+    "pub": ("beer", "pub", "pint", "drinks", "quiz", "bar"),
+    "store": ("buy", "shop", "supplies", "groceries", "store", "market", "pharmacy", "medicine"),
+    "park": ("walk", "jog", "run", "park", "garden", "picnic", "exercise"),
+    "studio": ("paint", "draw", "sketch", "art", "compose", "music", "practice"),
+    "living": ("relax", "tv", "watch", "family", "guests"),
+}
+
+
+def guess_place(activity: str, options: list[str], *, current: str, home: str) -> str:
+    """A sensible default place for an activity, by word overlap and room hints.
+
+    It is shown to the model as the example answer: a strong model decides for
+    itself, a tiny model that copies the example still goes somewhere plausible.
+    """
+    words = activity.lower()
+    domestic = any(h in words for room in ("kitchen", "bedroom", "bathroom", "living") for h in _ROOM_HINTS[room])
+    home_sector = home.split(": ")[0]
+
+    def score(option: str) -> tuple[int, int, int]:
+        text = option.lower()
+        overlap = sum(1 for w in words.split() if len(w) > 3 and w in text)
+        hinted = sum(1 for room, hints in _ROOM_HINTS.items() if room in text and any(h in words for h in hints))
+        at_home = int(domestic and option.startswith(home_sector + ":"))
+        return (hinted + overlap + 2 * at_home, int(option == current), -options.index(option))
+
+    best = max(options, key=score)
+    return best if score(best)[0] > 0 else current
+
+
 async def choose_place(
     gw: StructuredGateway, identity: Identity, activity: str, places: PlaceOptions
 ) -> tuple[str, str | None]:
@@ -227,7 +264,7 @@ async def choose_place(
             model,
             prompt=prompt("plan_location", name=identity.name, first_name=identity.first_name, home=places.home,
                           current=places.current, options="; ".join(options), activity=activity,
-                          example=options[-1]),
+                          example=guess_place(activity, options, current=places.current, home=places.home)),
             fallback=lambda: model(place=fallback_arena),
             purpose="plan.location",
             max_tokens=40,

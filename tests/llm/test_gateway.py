@@ -282,3 +282,10 @@ def test_small_integer_ranges_become_enums_for_the_grammar():
     assert out["properties"]["a"]["enum"] == [1, 2, 3]
     assert "enum" not in out["properties"]["b"]
     assert out["properties"]["c"]["items"]["enum"] == [1, 2]
+
+
+async def test_traces_charge_model_time_not_queueing():
+    gw, _, rec = make(delay=0.05, concurrency=1)
+    await asyncio.gather(*[gw.acomplete(f"p{i}", purpose="p") for i in range(4)])
+    # Four calls queue behind one slot: wall times grow to ~0.2 s, model time stays ~0.05 s each.
+    assert all(0.04 <= t.seconds < 0.12 for t in rec.traces)

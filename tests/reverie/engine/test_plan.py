@@ -143,3 +143,21 @@ async def test_punctuation_filler_is_rejected_and_repaired_or_replaced():
     scratch = Scratch()
     await plan_day(gw, ISABELLA, scratch, MORNING)
     assert all(any(ch.isalpha() for ch in item.activity) for item in scratch.hourly_schedule)
+
+
+@pytest.mark.parametrize(
+    ("activity", "expected"),
+    [
+        ("brewing coffee for customers", "Hobbs Cafe: cafe"),
+        ("cooking eggs", "Home: kitchen"),
+        ("taking a shower", "Home: bathroom"),
+        ("studying for the exam", "Oak Hill College: library"),
+        ("thinking quietly", "Home: bedroom"),  # no hint: stay where you are
+    ],
+)
+def test_guess_place_points_the_example_somewhere_plausible(activity, expected):
+    from reverie.engine.plan import guess_place
+
+    options = ["Home: bedroom", "Home: kitchen", "Home: bathroom", "Hobbs Cafe: cafe", "Oak Hill College: library",
+               "Other House: kitchen"]  # fmt: skip
+    assert guess_place(activity, options, current="Home: bedroom", home="Home: bedroom") == expected

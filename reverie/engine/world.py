@@ -1,0 +1,266 @@
+"""One simulation step for every agent in the town.
+
+A step is 10 seconds of game time (`sec_per_step`). For each agent, concurrently:
+
+1. perceive the tiles around it (new events -> memories, poignancy counted);
+2. reflect when the counter says so (then reset it, whatever came out);
+3. when its current action has finished (or it has none), plan the next one;
+4. consider reacting to another agent it attends to: talk, wait or carry on.
+
+Then, sequentially so that nobody joins two conversations, the pairs that chose to
+talk hold their conversations (pairs concurrently), and every agent walks one tile
+along its path (agents may share tiles, so doorways never deadlock; see
+town/pathfinding.py). The step returns one `Movement` per agent: tile, emoji,
+"activity @ address" and the chat lines spoken this step, which the Django shell
+stores as the replay record.
+
+Every model call is tagged with `call_context(run, step, item=agent name)`, so the
+traces say which agent thought what at which step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any, Protocol
+
+from llm.context import call_context
+from reverie.engine.converse import Speaker, converse, decide_reaction, remember_conversation
+from reverie.engine.memory import MemoryStream, ReflectionTrigger
+from reverie.engine.perceive import WorldEvent, attend, perceive
+from reverie.engine.persona import Action, Identity, Scratch, Tile
+from reverie.engine.plan import PlaceOptions, next_action
+from reverie.engine.reflect import rate_poignancy, reflect
+from reverie.engine.spatial import SpatialMemory
+
+CHAT_COOLDOWN_STEPS = 60  # ten game minutes before the same two talk again
+
+
+class Town(Protocol):
+    world: str
+
+    def in_bounds(self, x: int, y: int) -> bool: ...
+
+    def address_at(self, x: int, y: int) -> str: ...
+
+    def path_to_address(self, start: Tile, address: str, avoid: Any = ()) -> list[Tile]: ...
+
+    def tiles_of(self, address: str) -> tuple[Tile, ...]: ...
+
+
+@dataclass
+class Agent:
+    identity: Identity
+    scratch: Scratch
+    stream: MemoryStream = field(default_factory=MemoryStream)
+    spatial: SpatialMemory = field(default_factory=SpatialMemory)
+    trigger: ReflectionTrigger = field(default_factory=ReflectionTrigger)
+
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
+    def doing(self) -> str:
+        return self.scratch.action.description if self.scratch.action else "idle"
+
+
+@dataclass
+class Movement:
+    name: str
+    tile: Tile
+    emoji: str
+    description: str  # "activity @ address"
+    chat: list[tuple[str, str]] | None = None
+
+
+def _arena_label(address: str) -> str | None:
+    parts = address.split(":")
+    return f"{parts[1]}: {parts[2]}" if len(parts) >= 3 else None
+
+
+class World:
+    def __init__(
+        self, town: Town, agents: Iterable[Agent], *, now: datetime, step: int = 0, sec_per_step: int = 10,
+        run: str = "",
+    ) -> None:  # fmt: skip
+        self.town = town
+        self.agents = {a.name: a for a in agents}
+        self.now = now
+        self.step = step
+        self.sec_per_step = sec_per_step
+        self.run = run
+
+    # --- what is happening where --------------------------------------------------
+    def events_by_tile(self) -> dict[Tile, list[WorldEvent]]:
+        events: dict[Tile, list[WorldEvent]] = {}
+        for agent in self.agents.values():
+            tile, action = agent.scratch.tile, agent.scratch.action
+            if tile is None:
+                continue
+            description = f"{agent.name} is {action.description}" if action else f"{agent.name} is idle"
+            subject, predicate, obj = action.event if action and action.event[0] else (agent.name, "is", "idle")
+            events.setdefault(tile, []).append(WorldEvent(tile, subject, predicate, obj, description))
+            if action and action.object_event[0]:
+                o_subject, o_predicate, o_state = action.object_event
+                for obj_tile in self._object_tiles(action.address):
+                    events.setdefault(obj_tile, []).append(
+                        WorldEvent(obj_tile, o_subject, o_predicate, o_state, f"{o_subject} is {o_state}")
+                    )
+        return events
+
+    def _object_tiles(self, address: str) -> tuple[Tile, ...]:
+        if address.count(":") != 3:
+            return ()
+        try:
+            return self.town.tiles_of(address)
+        except KeyError:
+            return ()
+
+    def places_for(self, agent: Agent) -> PlaceOptions:
+        world = self.town.world
+        home = _arena_label(agent.identity.living_area) or "home: home"
+        here = self.town.address_at(*agent.scratch.tile) if agent.scratch.tile else agent.identity.living_area
+        current = _arena_label(here) or home
+        arenas = [f"{s}: {a}" for s, a in agent.spatial.arena_paths(world)]
+        objects: dict[str, list[str]] = {}
+        for label in dict.fromkeys([current, home, *arenas]):
+            sector, _, arena = label.partition(": ")
+            objects[label] = agent.spatial.objects(world, sector, arena) if agent.spatial.knows(
+                f"{world}:{sector}:{arena}") else []  # fmt: skip
+        return PlaceOptions(world=world, home=home, current=current, arenas=arenas, objects=objects)
+
+    # --- the step -----------------------------------------------------------------
+    async def advance(self, gw: Any) -> dict[str, Movement]:
+        """Run one step for every agent and move the clock; returns the movements."""
+        now = self.now
+        events = self.events_by_tile()
+        chats: dict[str, list[tuple[str, str]]] = {}
+        wants = await asyncio.gather(*[self._think(gw, agent, events, now) for agent in self.agents.values()])
+        pairs = self._pair_up([w for w in wants if w is not None])
+        results = await asyncio.gather(*[self._talk(gw, a, b, now) for a, b in pairs])
+        for (a, b), lines in zip(pairs, results, strict=True):
+            if lines:
+                chats[a.name] = chats[b.name] = lines
+        for agent in self.agents.values():
+            agent.scratch.chat.cooldown = {k: v - 1 for k, v in agent.scratch.chat.cooldown.items() if v > 1}
+        moves = {agent.name: self._walk(agent, chats.get(agent.name)) for agent in self.agents.values()}
+        self.step += 1
+        self.now = now + timedelta(seconds=self.sec_per_step)
+        return moves
+
+    async def _think(
+        self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
+    ) -> tuple[Agent, Agent] | None:
+        with call_context(run=self.run, step=self.step, item=agent.name):
+            await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town, events, now,
+                           agent.trigger)  # fmt: skip
+            if agent.trigger.should_reflect():
+                try:
+                    await reflect(gw, agent.identity, agent.stream, now)
+                finally:
+                    agent.trigger.reset()
+            action = agent.scratch.action
+            if action is None or action.finished(now):
+                agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now, self.places_for(agent))
+                agent.scratch.path, agent.scratch.path_set = [], False
+            agent.scratch.now = now
+            return await self._consider_reacting(gw, agent, events, now)
+
+    async def _consider_reacting(
+        self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
+    ) -> tuple[Agent, Agent] | None:
+        if agent.scratch.chat.partner or agent.scratch.tile is None or "sleeping" in agent.doing():
+            return None
+        seen = attend(self.town, agent.name, agent.scratch.tile, events, radius=agent.scratch.vision_radius,
+                      bandwidth=agent.scratch.attention_bandwidth)  # fmt: skip
+        for event in seen:
+            other = self.agents.get(event.subject)
+            if other is None or other.name in agent.scratch.chat.cooldown or other.scratch.chat.partner:
+                continue
+            if "sleeping" in other.doing():
+                continue
+            me, them = Speaker(agent.identity, agent.stream, agent.doing()), Speaker(
+                other.identity, other.stream, other.doing())  # fmt: skip
+            if await decide_reaction(gw, me, them, now) == "talk":
+                return (agent, other)
+            return None
+        return None
+
+    @staticmethod
+    def _pair_up(wants: list[tuple[Agent, Agent]]) -> list[tuple[Agent, Agent]]:
+        taken: set[str] = set()
+        pairs = []
+        for a, b in sorted(wants, key=lambda p: (p[0].name, p[1].name)):
+            if a.name in taken or b.name in taken:
+                continue
+            taken.update((a.name, b.name))
+            pairs.append((a, b))
+        return pairs
+
+    async def _talk(self, gw: Any, a: Agent, b: Agent, now: datetime) -> list[tuple[str, str]]:
+        place = a.scratch.action.address if a.scratch.action else self.town.world
+        first, second = Speaker(a.identity, a.stream, a.doing()), Speaker(b.identity, b.stream, b.doing())
+        with call_context(run=self.run, step=self.step, item=f"{a.name} & {b.name}"):
+            convo = await converse(gw, first, second, now, place=place)
+            await remember_conversation(gw, convo, first, second, now)
+        minutes = max(1, len(convo.lines) // 2)
+        for me, other in ((a, b), (b, a)):
+            me.scratch.chat.cooldown[other.name] = CHAT_COOLDOWN_STEPS
+            me.scratch.chat.lines = list(convo.lines)
+            me.scratch.chat.partner = other.name
+            me.scratch.chat.ends_at = now + timedelta(minutes=minutes)
+            me.scratch.action = Action(
+                address=f"<persona> {other.name}",
+                description=f"chatting with {other.name}",
+                start=now,
+                minutes=minutes,
+                emoji="💬",
+                event=(me.name, "chat with", other.name),
+            )
+            me.scratch.path, me.scratch.path_set = [], True  # stand still while talking
+        return convo.lines
+
+    def _walk(self, agent: Agent, chat: list[tuple[str, str]] | None) -> Movement:
+        s = agent.scratch
+        if s.chat.partner and s.chat.ends_at is not None and self.now >= s.chat.ends_at:
+            s.chat.partner, s.chat.ends_at, s.chat.lines = None, None, []
+        action = s.action
+        if s.tile is not None and action is not None and not s.path_set and action.address.count(":") >= 2:
+            try:
+                s.path = self.town.path_to_address(s.tile, action.address)[1:]
+            except (KeyError, ValueError):
+                s.path = []  # an unreachable or unknown place: stay put rather than crash
+            s.path_set = True
+        if s.path:
+            s.tile = s.path.pop(0)
+        address = action.address if action else ""
+        return Movement(
+            name=agent.name,
+            tile=s.tile or (0, 0),
+            emoji=action.emoji if action else "🙂",
+            description=f"{action.description} @ {address}" if action else "idle",
+            chat=chat,
+        )
+
+
+async def whisper(gw: Any, agent: Agent, statements: list[str], now: datetime) -> int:
+    """Plant memories (the history CSVs' "whispers"): rated, embedded, stored as thoughts."""
+    statements = [s.strip() for s in statements if s.strip()]
+    if not statements:
+        return 0
+    with call_context(item=agent.name):
+        scores = await rate_poignancy(gw, agent.identity, statements, purpose="whisper.poignancy")
+        vectors = await gw.aembed(statements, purpose="whisper.embed")
+    for text, score, vector in zip(statements, scores, vectors, strict=True):
+        agent.stream.add_thought(agent.name, "knows", text, text, created=now, poignancy=score, embedding=vector,
+                                 keywords={agent.name, *_names_in(text)})  # fmt: skip
+    return len(statements)
+
+
+def _names_in(text: str) -> set[str]:
+    """Capitalised word pairs ("Hobbs Cafe", "Klaus Mueller"): good retrieval keywords."""
+    words = text.replace(",", " ").replace(".", " ").split()
+    return {f"{a} {b}" for a, b in pairwise(words) if a[:1].isupper() and b[:1].isupper()}
