@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from reverie.engine.town import load_maze
+
 BASE_DIR = Path(__file__).resolve().parents[2] / "storage" / "base"
 N25 = "base_the_ville_n25"
 N3 = "base_the_ville_isabella_maria_klaus"
@@ -50,43 +52,14 @@ N25_NAMES = [
 ]
 N3_NAMES = ["Isabella Rodriguez", "Maria Lopez", "Klaus Mueller"]
 
-# Where everyone lives: the sectors the_ville's homes are named after.
-HOME_SECTORS = {
-    "Isabella Rodriguez": "Hobbs Cafe Apartment",
-    "Maria Lopez": "Oak Hill College Dorm",
-    "Klaus Mueller": "Oak Hill College Dorm",
-    "Ayesha Khan": "Oak Hill College Dorm",
-    "Wolfgang Schulz": "Oak Hill College Dorm",
-    "Sam Moore": "Moore family's house",
-    "Jennifer Moore": "Moore family's house",
-    "Tom Moreno": "Moreno family's house",
-    "Jane Moreno": "Moreno family's house",
-    "John Lin": "Lin family's house",
-    "Mei Lin": "Lin family's house",
-    "Eddy Lin": "Lin family's house",
-    "Latoya Williams": "Artist's co-living space",
-    "Rajiv Patel": "Artist's co-living space",
-    "Abigail Chen": "Artist's co-living space",
-    "Hailey Johnson": "Artist's co-living space",
-    "Francisco Lopez": "Artist's co-living space",
-    "Carmen Ortiz": "Ortiz house",
-    "Tamara Taylor": "Taylor house",
-    "Adam Smith": "Smith house",
-    "Yuriko Yamamoto": "Yamamoto house",
-    "Giorgio Rossi": "Rossi house",
-    "Arthur Burton": "Burton house",
-    "Ryan Park": "Park house",
-    "Carlos Gomez": "Gomez house",
-}
-WORKPLACES = {
-    "Hobbs Cafe",
-    "Oak Hill College",
-    "The Rose and Crown Pub",
-    "Harvey Oak Supply Store",
-    "Willows Market and Pharmacy",
-    "Johnson Park",
-    "home",
-}
+# Homes and workplaces are checked against the real town, so data and map never drift.
+TOWN = load_maze("the_ville")
+TOWN_SECTORS = {address.split(":")[1] for address in TOWN.addresses("sector")}
+
+
+def spawn_sector(name: str) -> str:
+    return TOWN.address_at(*TOWN.spawn_tile(f"{name} bed")).split(":")[1]
+
 
 BIO_FIELDS = ["innate", "learned", "currently", "lifestyle", "daily_requirement"]
 STRING_FIELDS = [*BIO_FIELDS, "name", "home", "home_sector", "workplace"]
@@ -193,8 +166,8 @@ def test_persona_fields(base):
         assert len(TIME.findall(p["lifestyle"])) >= 2, f"{who}: lifestyle needs a bedtime and a wake-up time"
         assert len(sentences(p["daily_requirement"])) == 1, who
         assert p["home"] == f"{who} bed"
-        assert p["home_sector"] == HOME_SECTORS[who]
-        assert p["workplace"] in WORKPLACES, who
+        assert p["home_sector"] == spawn_sector(who), who
+        assert p["workplace"] in TOWN_SECTORS | {"home"}, who
 
 
 def test_relationships(base):

@@ -172,7 +172,7 @@ def test_path_to_any_goes_to_the_nearest():
 
 
 def test_object_paths_on_the_ville_are_shortest(the_ville):
-    address = "the Ville:The Copper Kettle Pub:bar:bar counter"
+    address = "the Ville:The Rose and Crown Pub:bar:bar counter"
     start = the_ville.spawn_tile("Arthur Burton bed")
     dist = bfs_distances(the_ville.collision, start)
     path = the_ville.path_to_address(start, address)
