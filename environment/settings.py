@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "environment",
     "environment.llmlog",
     "environment.vectors",
+    "reverie",
 ]
 
 MIDDLEWARE = [

@@ -109,3 +109,7 @@ class Utterance(BaseModel):
 
 class Memo(BaseModel):
     text: Annotated[str, Field(min_length=5, max_length=140), AfterValidator(_has_words)]
+
+
+class Answer(BaseModel):
+    answer: Annotated[str, Field(min_length=1, max_length=400), AfterValidator(_has_words)]

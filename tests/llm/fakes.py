@@ -78,12 +78,12 @@ class ScriptedBackend(Backend):
 
 
 class FakeEmbedder:
-    """Deterministic 8-dim vectors from character counts; counts texts it encoded."""
+    """Deterministic vectors (8 dims by default) from character counts; records what it encoded."""
 
     model_id = "fake-embed"
-    dim = 8
 
-    def __init__(self) -> None:
+    def __init__(self, dim: int = 8) -> None:
+        self.dim = dim
         self.encoded: list[str] = []
 
     def encode(self, texts: list[str], *, timeout: float) -> Any:

@@ -10,7 +10,7 @@ from llm.tracing import MemoryRecorder
 from tests.llm.fakes import FakeEmbedder, ScriptedBackend
 
 
-def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str = "nonsense") -> Gateway:
+def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str = "nonsense", dim: int = 384) -> Gateway:
     """Answer with the first route whose key appears in the prompt; `default` otherwise."""
 
     def answer(payload: Any) -> str:
@@ -23,5 +23,5 @@ def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str =
     return Gateway(
         ScriptedBackend(default=answer, concurrency=8),  # type: ignore[arg-type]
         recorder=MemoryRecorder(),
-        embedder=FakeEmbedder(),
+        embedder=FakeEmbedder(dim),  # the vector store's VECTOR_DIM
     )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReverieConfig(AppConfig):
+    name = "reverie"
+    verbose_name = "Smallville simulations"

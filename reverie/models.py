@@ -1,0 +1,87 @@
+"""Durable simulation state: everything a run needs to resume after a kill.
+
+A step commits in one transaction: the movements of that step, new memory nodes
+(with their embeddings in environment.vectors), touched nodes' last-access times,
+each persona's scratch / spatial memory / reflection counter, and the simulation's
+step and clock. A process killed mid-step loses only that step.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Simulation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    forked_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks")
+    is_base = models.BooleanField(default=False)
+    maze = models.CharField(max_length=100, default="the_ville")
+    start_time = models.DateTimeField()
+    current_time = models.DateTimeField()
+    sec_per_step = models.PositiveIntegerField(default=10)
+    step = models.PositiveIntegerField(default=0)  # the next step to run
+    meta = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (step {self.step})"
+
+    @property
+    def run_label(self) -> str:
+        """The `run` tag of this simulation's model-call traces."""
+        return f"sim:{self.pk}"
+
+
+class Persona(models.Model):
+    simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="personas")
+    name = models.CharField(max_length=200)
+    identity = models.JSONField()
+    scratch = models.JSONField(default=dict)
+    spatial = models.JSONField(default=dict)
+    trigger = models.JSONField(default=dict)
+    extra = models.JSONField(default=dict, blank=True)  # relationships, workplace, home spawn
+
+    class Meta:
+        unique_together = [("simulation", "name")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def vector_owner(self) -> str:
+        return f"sim:{self.simulation_id}:persona:{self.name}"
+
+
+class MemoryNode(models.Model):
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="memories")
+    node_id = models.PositiveIntegerField()
+    data = models.JSONField()  # MemoryNode.to_dict()
+    kind = models.CharField(max_length=16)
+    description = models.TextField()
+    created = models.DateTimeField()
+    last_accessed = models.DateTimeField()
+    step = models.PositiveIntegerField(default=0)  # the step that created it
+
+    class Meta:
+        unique_together = [("persona", "node_id")]
+        ordering = ["persona", "node_id"]
+
+
+class Movement(models.Model):
+    simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="movements")
+    step = models.PositiveIntegerField()
+    persona = models.CharField(max_length=200)
+    x = models.IntegerField()
+    y = models.IntegerField()
+    emoji = models.CharField(max_length=16)
+    description = models.TextField()
+    chat = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        unique_together = [("simulation", "step", "persona")]
+        ordering = ["simulation", "step", "persona"]

@@ -1,0 +1,131 @@
+"""Loading bases, forking, running and resuming simulations, on the real database."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reverie import selectors, services
+from reverie.models import MemoryNode, Movement, Simulation
+from tests.reverie.engine.fakes import routed_gateway
+from tests.reverie.engine.test_world import GOOD
+
+BASE = "base_the_ville_isabella_maria_klaus"
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
+
+
+def test_a_base_loads_from_storage_with_homes_and_known_places():
+    base = services.get_simulation(BASE)
+    assert base.is_base and base.step == 0
+    personas = {p.name: p for p in base.personas.all()}
+    assert list(personas) == ["Isabella Rodriguez", "Maria Lopez", "Klaus Mueller"]
+    klaus = personas["Klaus Mueller"]
+    assert klaus.identity["living_area"].startswith("the Ville:Oak Hill College Dorm:")
+    known = klaus.spatial["the Ville"]
+    assert "Hobbs Cafe" in known and "Oak Hill College Dorm" in known
+    assert "Moore family's house" not in known  # nobody knows the inside of a stranger's home
+    assert services.get_simulation(BASE).pk == base.pk  # loaded once
+
+
+def test_fork_and_its_errors():
+    sim = services.fork(BASE, "valentines-1")
+    assert sim.forked_from.name == BASE and sim.personas.count() == 3
+    with pytest.raises(services.SimulationExists):
+        services.fork(BASE, "valentines-1")
+    with pytest.raises(services.SimulationNotFound, match="bases: "):
+        services.fork("no-such-sim", "x")
+    with pytest.raises(services.SimulationError, match="slashes"):
+        services.fork(BASE, "../escape")
+
+
+def test_running_commits_every_step_and_a_reload_continues():
+    gw = routed_gateway(GOOD)
+    sim = services.fork(BASE, "run-1")
+    services.load_history(sim, "the_ville/agent_history_init_n3.csv", gateway=gw)
+    sim = services.run_steps(sim, 25, gateway=gw)
+    assert sim.step == 25 and Movement.objects.filter(simulation=sim).count() == 75
+    assert sorted(set(Movement.objects.filter(simulation=sim).values_list("step", flat=True))) == list(range(25))
+    before = services.load_session(sim)
+    sim = services.run_steps(Simulation.objects.get(pk=sim.pk), 5, gateway=gw)
+    assert sim.step == 30 and Movement.objects.filter(simulation=sim, step=29).count() == 3
+    after = services.load_session(sim)
+    for name, agent in after.world.agents.items():
+        assert len(agent.stream) >= len(before.world.agents[name].stream)
+        assert MemoryNode.objects.filter(persona__simulation=sim, persona__name=name).count() == len(agent.stream)
+    # Whispers survived and are retrievable: Isabella still knows about her party.
+    assert "Valentine" in selectors.persona_memory(sim, "Isabella Rodriguez", limit=200)
+    assert "schedule" in selectors.persona_schedule(sim, "Klaus Mueller")
+
+
+def test_bases_cannot_be_run_directly():
+    with pytest.raises(services.SimulationError, match="fork it first"):
+        services.run_steps(services.get_simulation(BASE), 1, gateway=routed_gateway(GOOD))
+
+
+def test_a_malformed_history_line_names_the_line_and_adds_nothing(tmp_path):
+    sim = services.fork(BASE, "hist")
+    bad = tmp_path / "bad.csv"
+    bad.write_text('Name,Whisper\nMaria Lopez,"likes physics; has a midterm"\nKlaus Mueller\n')
+    with pytest.raises(services.HistoryFileError, match=r"bad.csv:3"):
+        services.load_history(sim, str(bad), gateway=routed_gateway(GOOD))
+    assert MemoryNode.objects.filter(persona__simulation=sim).count() == 0
+    stranger = tmp_path / "stranger.csv"
+    stranger.write_text("Name,Whisper\nNobody Here,hello\n")
+    with pytest.raises(services.HistoryFileError, match="Nobody Here"):
+        services.load_history(sim, str(stranger), gateway=routed_gateway(GOOD))
+
+
+def test_interview_leaves_memory_untouched():
+    gw = routed_gateway({**GOOD, "An interviewer asks": '{"answer": "A party at my cafe on the 14th!"}'})
+    sim = services.fork(BASE, "interview")
+    services.load_history(sim, "the_ville/agent_history_init_n3.csv", gateway=gw)
+    rows_before = list(MemoryNode.objects.filter(persona__simulation=sim).values_list("node_id", "last_accessed"))
+    reply = services.interview(sim, "Isabella Rodriguez", "Any plans for Valentine's Day?", gateway=gw)
+    assert reply == "A party at my cafe on the 14th!"
+    assert (
+        list(MemoryNode.objects.filter(persona__simulation=sim).values_list("node_id", "last_accessed")) == rows_before
+    )
+    with pytest.raises(services.PersonaNotFound):
+        services.interview(sim, "Nobody", "hi?", gateway=gw)
+
+
+def test_sigkill_mid_run_loses_only_the_step_in_flight(tmp_path):
+    """A real process, killed with SIGKILL while running; a second one resumes."""
+    db = tmp_path / "run.sqlite3"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "environment.settings", "DATABASE_URL": f"sqlite:///{db}"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+    runner = [sys.executable, "-m", "tests.reverie.fake_runner", "killme"]
+    proc = subprocess.Popen([*runner, "500"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    committed = 0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("committed"):
+            committed = int(line.split()[1])
+            if committed >= 4:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    def state() -> tuple[int, list[tuple[int, int]]]:
+        with sqlite3.connect(db) as conn:
+            step = conn.execute("SELECT step FROM reverie_simulation WHERE name='killme'").fetchone()[0]
+            rows = conn.execute(
+                "SELECT m.step, COUNT(*) FROM reverie_movement m JOIN reverie_simulation s ON s.id = m.simulation_id "
+                "WHERE s.name='killme' GROUP BY m.step ORDER BY m.step"
+            ).fetchall()
+        return step, rows
+
+    step, rows = state()
+    assert step >= committed  # nothing committed was lost (a step may have finished before the kill landed)
+    assert rows == [(i, 3) for i in range(step)]  # every committed step whole, nothing half-written
+    resumed = subprocess.run([*runner, "3"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"committed {step + 3}" in resumed.stdout
+    step2, rows2 = state()
+    assert step2 == step + 3 and rows2 == [(i, 3) for i in range(step2)]
