@@ -1,0 +1,115 @@
+"""Smallville orchestration: concurrency gain and per-agent-step overhead.
+
+Runs the 25-agent base against bench/fake_openai_server.py (valid answers after a
+fixed delay), on a fresh SQLite database in a temp folder, through the real services
+(every step committed):
+
+1. latency 200 ms per call: wall time of the first steps (every agent plans its day)
+   with the gateway's concurrency at 64 vs 1, and the ratio (target >= 8x);
+2. zero latency: mean wall time per agent-step over many steps, including perception,
+   planning, pathfinding and persistence (target < 5 ms).
+
+    python bench/orchestration.py [--steps 3] [--overhead-steps 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+
+def setup_django(db: Path) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "environment.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def gateway(base_url: str, concurrency: int):  # type: ignore[no-untyped-def]
+    from llm.factory import build_gateway
+    from llm.tracing import MemoryRecorder
+
+    return build_gateway(
+        "openai:fake", base_url=base_url, embedding_model="openai:fake", recorder=MemoryRecorder(),
+        cache_policy="off", concurrency=concurrency, timeout=30,
+    )  # fmt: skip
+
+
+def run(name: str, base_url: str, concurrency: int, steps: int) -> tuple[list[float], int]:
+    from reverie import services
+
+    sim = services.fork("base_the_ville_n25", name)
+    gw = gateway(base_url, concurrency)
+    times: list[float] = []
+    start = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal start
+        times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+
+    services.run_steps(sim, steps, gateway=gw, progress=progress)
+    calls = gw.accounting.total().calls
+    gw.close()
+    return times, calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=3, help="steps timed with 200 ms latency")
+    parser.add_argument("--overhead-steps", type=int, default=100)
+    parser.add_argument("--delay", type=float, default=0.2)
+    args = parser.parse_args()
+    from _common import write_result
+    from fake_openai_server import serve_in_thread
+
+    from llm.servers import free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        setup_django(Path(tmp) / "bench.sqlite3")
+        slow_port, fast_port = free_port(), free_port()
+        serve_in_thread(slow_port, args.delay)
+        serve_in_thread(fast_port, 0.0)
+        slow, fast = f"http://127.0.0.1:{slow_port}/v1", f"http://127.0.0.1:{fast_port}/v1"
+
+        concurrent, calls_c = run("bench-concurrent", slow, 64, args.steps)
+        sequential, calls_s = run("bench-sequential", slow, 1, args.steps)
+        ratio = sum(sequential) / sum(concurrent)
+        print(f"{args.delay * 1000:.0f} ms per call, 25 agents, first {args.steps} steps:")
+        print(
+            f"  concurrency 64: {sum(concurrent):.1f} s ({calls_c} calls)  per step {[round(t, 2) for t in concurrent]}"
+        )
+        print(
+            f"  concurrency 1:  {sum(sequential):.1f} s ({calls_s} calls)  per step {[round(t, 2) for t in sequential]}"
+        )
+        print(f"  ratio: {ratio:.1f}x")
+
+        overhead, calls_o = run("bench-overhead", fast, 64, args.overhead_steps)
+        per_agent_step_ms = sum(overhead) / (25 * len(overhead)) * 1000
+        steady = overhead[1:] or overhead
+        steady_ms = sum(steady) / (25 * len(steady)) * 1000
+        print(
+            f"zero latency, {args.overhead_steps} steps ({calls_o} calls): {per_agent_step_ms:.2f} ms per agent-step "
+            f"({steady_ms:.2f} ms after the planning step)"
+        )
+        path = write_result("orchestration", {
+            "delay_s": args.delay, "steps": args.steps, "concurrent_s": concurrent, "sequential_s": sequential,
+            "ratio": ratio, "overhead_steps": args.overhead_steps, "per_agent_step_ms": per_agent_step_ms,
+            "per_agent_step_ms_after_first": steady_ms,
+        })  # fmt: skip
+        print(f"written {path}")
+
+
+if __name__ == "__main__":
+    main()
