@@ -37,6 +37,7 @@ from reverie.engine.reflect import rate_poignancy, reflect
 from reverie.engine.spatial import SpatialMemory
 
 CHAT_COOLDOWN_STEPS = 60  # ten game minutes before the same two talk again
+REACT_COOLDOWN_STEPS = 30  # after deciding not to talk, five game minutes before reconsidering
 
 
 class Town(Protocol):
@@ -155,8 +156,8 @@ class World:
         self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
     ) -> tuple[Agent, Agent] | None:
         with call_context(run=self.run, step=self.step, item=agent.name):
-            await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town, events, now,
-                           agent.trigger)  # fmt: skip
+            noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
+                                     events, now, agent.trigger)  # fmt: skip
             if agent.trigger.should_reflect():
                 try:
                     await reflect(gw, agent.identity, agent.stream, now)
@@ -167,16 +168,20 @@ class World:
                 agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now, self.places_for(agent))
                 agent.scratch.path, agent.scratch.path_set = [], False
             agent.scratch.now = now
-            return await self._consider_reacting(gw, agent, events, now)
+            # Only what was newly noticed can prompt a reaction: an agent does not
+            # reconsider the same person doing the same thing every 10 seconds.
+            return await self._consider_reacting(gw, agent, events, now, {n.subject for n in noticed})
 
     async def _consider_reacting(
-        self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
+        self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime, noticed: set[str]
     ) -> tuple[Agent, Agent] | None:
         if agent.scratch.chat.partner or agent.scratch.tile is None or "sleeping" in agent.doing():
             return None
         seen = attend(self.town, agent.name, agent.scratch.tile, events, radius=agent.scratch.vision_radius,
                       bandwidth=agent.scratch.attention_bandwidth)  # fmt: skip
         for event in seen:
+            if event.subject not in noticed:
+                continue
             other = self.agents.get(event.subject)
             if other is None or other.name in agent.scratch.chat.cooldown or other.scratch.chat.partner:
                 continue
@@ -186,6 +191,7 @@ class World:
                 other.identity, other.stream, other.doing())  # fmt: skip
             if await decide_reaction(gw, me, them, now) == "talk":
                 return (agent, other)
+            agent.scratch.chat.cooldown[other.name] = REACT_COOLDOWN_STEPS  # decided: leave them be for a while
             return None
         return None
 

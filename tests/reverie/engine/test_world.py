@@ -96,3 +96,13 @@ async def test_whispers_become_memories(maze):
     assert added == 1
     node = agent.stream.latest(1, kinds=("thought",))[0]
     assert "Valentine" in node.description and "hobbs cafe" in {k.lower() for k in node.keywords}
+
+
+async def test_an_agent_does_not_reconsider_the_same_scene_every_step(maze):
+    gw = routed_gateway({**GOOD, "Should": '{"decision": "continue"}'})
+    world = World(maze, make_agents(maze), now=START, run="test")
+    for _ in range(120):
+        await world.advance(gw)
+    decisions = [t for t in gw.recorder.traces if t.purpose == "react.decide"]
+    # Three agents together in one cafe for 20 game minutes: a few decisions, not one per step.
+    assert 0 < len(decisions) <= 12
