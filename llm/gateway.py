@@ -559,8 +559,10 @@ class Gateway:
         self.recorder.flush()
 
     def close(self) -> None:
+        """Flush traces, let calls already running finish, then free the model (freeing
+        it under a running llama.cpp call would crash the process)."""
         self.flush()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor.shutdown(wait=True, cancel_futures=True)
         self.backend.close()
 
 
