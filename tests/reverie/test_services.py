@@ -129,3 +129,28 @@ def test_sigkill_mid_run_loses_only_the_step_in_flight(tmp_path):
     assert f"committed {step + 3}" in resumed.stdout
     step2, rows2 = state()
     assert step2 == step + 3 and rows2 == [(i, 3) for i in range(step2)]
+
+
+@pytest.mark.model
+def test_three_agents_on_the_bundled_model_are_durable():
+    """The real thing: the bundled model and embeddings, a few steps, then a reload."""
+    from llm.factory import build_gateway
+
+    gw = build_gateway("llama_cpp:bundled", cache_policy="off", timeout=120)
+    sim = services.fork(BASE, "real-model")
+    added = services.load_history(sim, "the_ville/agent_history_init_n3.csv", gateway=gw)
+    assert added >= 6
+    sim = services.run_steps(sim, 3, gateway=gw)
+    assert sim.step == 3 and Movement.objects.filter(simulation=sim).count() == 9
+    session = services.load_session(sim)
+    for name, agent in session.world.agents.items():
+        scratch = agent.scratch
+        assert scratch.action is not None and scratch.action.address.startswith("the Ville:"), name
+        assert sum(item.minutes for item in scratch.hourly_schedule) == 24 * 60, name
+        assert len(agent.stream) == MemoryNode.objects.filter(persona__simulation=sim, persona__name=name).count()
+        assert len(agent.stream.index) == len(agent.stream)  # every memory came back with its embedding
+    tiles = {m.persona: (m.x, m.y) for m in Movement.objects.filter(simulation=sim, step=2)}
+    assert len(tiles) == 3
+    purposes = set(gw.accounting.rows(run=sim.run_label))
+    assert {(sim.run_label, p) for p in ("plan.daily", "plan.hourly", "plan.location")} <= purposes
+    gw.close()
