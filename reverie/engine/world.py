@@ -164,13 +164,16 @@ class World:
                 finally:
                     agent.trigger.reset()
             action = agent.scratch.action
+            # Someone waited for was busy; once the wait is over, they may be approached.
+            waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
             if action is None or action.finished(now):
                 agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now, self.places_for(agent))
                 agent.scratch.path, agent.scratch.path_set = [], False
             agent.scratch.now = now
             # Only what was newly noticed can prompt a reaction: an agent does not
             # reconsider the same person doing the same thing every 10 seconds.
-            return await self._consider_reacting(gw, agent, events, now, {n.subject for n in noticed})
+            fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
+            return await self._consider_reacting(gw, agent, events, now, fresh)
 
     async def _consider_reacting(
         self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime, noticed: set[str]
@@ -189,11 +192,30 @@ class World:
                 continue
             me, them = Speaker(agent.identity, agent.stream, agent.doing()), Speaker(
                 other.identity, other.stream, other.doing())  # fmt: skip
-            if await decide_reaction(gw, me, them, now) == "talk":
+            decision = await decide_reaction(gw, me, them, now)
+            if decision == "talk":
                 return (agent, other)
-            agent.scratch.chat.cooldown[other.name] = REACT_COOLDOWN_STEPS  # decided: leave them be for a while
+            if decision == "wait":
+                self._wait_for(agent, other, now)
+            else:
+                agent.scratch.chat.cooldown[other.name] = REACT_COOLDOWN_STEPS  # leave them be for a while
             return None
         return None
+
+    def _wait_for(self, agent: Agent, other: Agent, now: datetime) -> None:
+        """Stand by (at most 10 minutes) until the other's current action ends."""
+        ends = other.scratch.action.end if other.scratch.action else now + timedelta(minutes=5)
+        minutes = max(1, min(10, int((ends - now).total_seconds() // 60)))
+        here = self.town.address_at(*agent.scratch.tile) if agent.scratch.tile else agent.identity.living_area
+        agent.scratch.action = Action(
+            address=agent.scratch.action.address if agent.scratch.action else here,
+            description=f"waiting for {other.identity.first_name} to finish {other.doing()}",
+            start=now,
+            minutes=minutes,
+            emoji="⌛",
+            event=(agent.name, "waits for", other.name),
+        )
+        agent.scratch.path, agent.scratch.path_set = [], True  # stay where they are
 
     @staticmethod
     def _pair_up(wants: list[tuple[Agent, Agent]]) -> list[tuple[Agent, Agent]]:

@@ -106,3 +106,32 @@ async def test_an_agent_does_not_reconsider_the_same_scene_every_step(maze):
     decisions = [t for t in gw.recorder.traces if t.purpose == "react.decide"]
     # Three agents together in one cafe for 20 game minutes: a few decisions, not one per step.
     assert 0 < len(decisions) <= 12
+
+
+async def test_waiting_then_talking_when_the_other_is_free(maze):
+    decisions = iter(["wait"] * 3 + ["talk"] * 100)
+    gw = routed_gateway({**GOOD, "Should": lambda p: json.dumps({"decision": next(decisions)})})
+    world = World(maze, make_agents(maze), now=START, run="test")
+    waited = chatted = False
+    for _ in range(200):
+        moves = await world.advance(gw)
+        waited = waited or any(m.emoji == "⌛" and "waiting for" in m.description for m in moves.values())
+        chatted = chatted or any(m.chat for m in moves.values())
+    assert waited and chatted
+
+
+async def test_reflection_fires_inside_a_running_world(maze):
+    gw = routed_gateway({
+        **GOOD,
+        "salient high-level questions": '{"questions": ["What do people do at the cafe?"]}',
+        "high-level insights": '{"insights": [{"text": "The cafe is where everyone meets", "because_of": [1]}]}',
+    })  # fmt: skip
+    agents = make_agents(maze)
+    for agent in agents:
+        agent.trigger.threshold = 6  # two ordinary events are enough
+    world = World(maze, agents, now=START, run="test")
+    for _ in range(200):  # they walk to the cafe and see each other there
+        await world.advance(gw)
+    thoughts = [n for a in world.agents.values() for n in a.stream.by_kind("thought") if n.predicate == "reflects"]
+    assert thoughts and all(n.evidence for n in thoughts)
+    assert all(a.trigger.reflections >= 1 for a in world.agents.values() if a.stream.count("event") >= 2)
