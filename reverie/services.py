@@ -231,22 +231,7 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
         for name, agent in world.agents.items():
             persona = session.personas[name]
             last_saved = session.saved_ids.get(name, 0)
-            new = [n for n in agent.stream if n.id > last_saved]
-            if new:
-                MemoryNode.objects.bulk_create(
-                    [MemoryNode(persona=persona, node_id=n.id, data=n.to_dict(), kind=n.kind,
-                                description=n.description, created=_aware(n.created),
-                                last_accessed=_aware(n.last_accessed), step=step) for n in new]
-                )  # fmt: skip
-                with_vectors = [n for n in new if n.id in agent.stream.index]  # type: ignore[operator]
-                if with_vectors:
-                    store.add(
-                        owner=persona.vector_owner, kind="memory",
-                        vectors=np.stack([agent.stream.index.vector(n.id) for n in with_vectors]),  # type: ignore[attr-defined]
-                        refs=[str(n.id) for n in with_vectors], texts=[n.description for n in with_vectors],
-                        created_at=[_aware(n.created) for n in with_vectors],
-                    )  # fmt: skip
-                session.saved_ids[name] = max(n.id for n in new)
+            _store_new_memories(session, name, step=step, store=store)
             access = session.saved_access.setdefault(name, {})
             touched = [n for n in agent.stream if n.id <= last_saved and access.get(n.id) != n.last_accessed]
             if touched:
@@ -337,23 +322,30 @@ def load_history(sim: Simulation, path: str, *, gateway: Any = None) -> int:
 
 def _save_memories_only(session: Session) -> None:
     store = get_vector_store()
-    for name, agent in session.world.agents.items():
-        persona = session.personas[name]
-        new = [n for n in agent.stream if n.id > session.saved_ids.get(name, 0)]
-        if not new:
-            continue
-        MemoryNode.objects.bulk_create(
-            [MemoryNode(persona=persona, node_id=n.id, data=n.to_dict(), kind=n.kind, description=n.description,
-                        created=_aware(n.created), last_accessed=_aware(n.last_accessed), step=session.sim.step)
-             for n in new]
-        )  # fmt: skip
+    for name in session.world.agents:
+        _store_new_memories(session, name, step=session.sim.step, store=store)
+
+
+def _store_new_memories(session: Session, name: str, *, step: int, store: Any) -> None:
+    """Write the persona's memories added since the last save, with their embeddings."""
+    agent, persona = session.world.agents[name], session.personas[name]
+    new = [n for n in agent.stream if n.id > session.saved_ids.get(name, 0)]
+    if not new:
+        return
+    MemoryNode.objects.bulk_create(
+        [MemoryNode(persona=persona, node_id=n.id, data=n.to_dict(), kind=n.kind, description=n.description,
+                    created=_aware(n.created), last_accessed=_aware(n.last_accessed), step=step) for n in new]
+    )  # fmt: skip
+    index = agent.stream.index
+    with_vectors = [n for n in new if n.id in index]  # type: ignore[operator]
+    if with_vectors:
         store.add(
             owner=persona.vector_owner, kind="memory",
-            vectors=np.stack([agent.stream.index.vector(n.id) for n in new]),  # type: ignore[attr-defined]
-            refs=[str(n.id) for n in new], texts=[n.description for n in new],
-            created_at=[_aware(n.created) for n in new],
+            vectors=np.stack([index.vector(n.id) for n in with_vectors]),  # type: ignore[attr-defined]
+            refs=[str(n.id) for n in with_vectors], texts=[n.description for n in with_vectors],
+            created_at=[_aware(n.created) for n in with_vectors],
         )  # fmt: skip
-        session.saved_ids[name] = max(n.id for n in new)
+    session.saved_ids[name] = max(n.id for n in new)
 
 
 def interview(sim: Simulation, persona: str, question: str, *, gateway: Any = None) -> str:
