@@ -30,6 +30,7 @@ from reverie.engine.schemas import (
     DailyPlan,
     Decomposition,
     HourlyPlan,
+    Revision,
     WakeUp,
     choice_model,
 )
@@ -197,6 +198,50 @@ def current_subtask(subtasks: list[ScheduleItem], block_begins: datetime, now: d
             return i, start
         start = end
     return len(subtasks) - 1, start
+
+
+async def revise_for_interruption(
+    gw: StructuredGateway, identity: Identity, scratch: Scratch, now: datetime, interruption: str, minutes: int
+) -> None:
+    """Fit an interruption (a conversation) into the current block's subtasks.
+
+    What was done stays; the interruption takes its minutes; the rest of the block is
+    revised by the model (`plan.revise`) and rescaled to the time that is left, so the
+    block keeps its exact length. Fallback: the old remaining subtasks, squeezed.
+    """
+    if not scratch.hourly_schedule:
+        return
+    index = scratch.schedule_index(now)
+    block = scratch.hourly_schedule[index]
+    begin = block_start(scratch, index, now)
+    subtasks = scratch.decomposed.get(index) or [ScheduleItem(block.activity, block.minutes)]
+    current, started = current_subtask(subtasks, begin, now)
+    elapsed = max(0, int((now - started).total_seconds() // 60))
+    done = [*subtasks[:current], *([ScheduleItem(subtasks[current].activity, elapsed)] if elapsed else [])]
+    used = sum(item.minutes for item in done)
+    minutes = max(1, min(minutes, block.minutes - used))
+    left = block.minutes - used - minutes
+    before = [(subtasks[current].activity, subtasks[current].minutes - elapsed)] + [
+        (item.activity, item.minutes) for item in subtasks[current + 1 :]
+    ]
+    rest: list[ScheduleItem] = []
+    if left > 0:
+        block_end = begin + timedelta(minutes=block.minutes)
+        result = await gw.astructured(
+            Revision,
+            prompt=prompt("plan_revise", identity=identity.summary(), first_name=identity.first_name,
+                          block_end=_clock(block_end), time=_clock(now), interruption=interruption,
+                          minutes=minutes, remaining="; ".join(f"{a} ({m} min)" for a, m in before if m > 0),
+                          example=before[0][0]),
+            fallback=lambda: Revision.model_validate(
+                {"subtasks": [{"activity": a, "minutes": min(60, max(5, m))} for a, m in before if m > 0][:6]
+                 or [{"activity": block.activity, "minutes": 5}]}
+            ),
+            purpose="plan.revise",
+            max_tokens=160,
+        )  # fmt: skip
+        rest = rescale([(s.activity, s.minutes) for s in result.value.subtasks], left)
+    scratch.decomposed[index] = [*done, ScheduleItem(interruption, minutes), *rest]
 
 
 # --- 3. the action -----------------------------------------------------------------

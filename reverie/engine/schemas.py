@@ -51,6 +51,10 @@ class Decomposition(BaseModel):
     subtasks: list[Subtask] = Field(min_length=2, max_length=8)
 
 
+class Revision(BaseModel):
+    subtasks: list[Subtask] = Field(min_length=1, max_length=6)
+
+
 class ActionDetails(BaseModel):
     emoji: str = Field(min_length=1, max_length=4)
     object_state: Annotated[str, Field(min_length=2, max_length=30), AfterValidator(_has_words)]

@@ -32,7 +32,7 @@ from reverie.engine.converse import Speaker, converse, decide_reaction, remember
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
-from reverie.engine.plan import PlaceOptions, next_action
+from reverie.engine.plan import PlaceOptions, next_action, revise_for_interruption
 from reverie.engine.reflect import rate_poignancy, reflect
 from reverie.engine.spatial import SpatialMemory
 
@@ -235,6 +235,9 @@ class World:
             convo = await converse(gw, first, second, now, place=place)
             await remember_conversation(gw, convo, first, second, now)
         minutes = max(1, len(convo.lines) // 2)
+        for me, other in ((a, b), (b, a)):
+            with call_context(run=self.run, step=self.step, item=me.name):
+                await revise_for_interruption(gw, me.identity, me.scratch, now, f"chatting with {other.name}", minutes)
         for me, other in ((a, b), (b, a)):
             me.scratch.chat.cooldown[other.name] = CHAT_COOLDOWN_STEPS
             me.scratch.chat.lines = list(convo.lines)

@@ -161,3 +161,23 @@ def test_guess_place_points_the_example_somewhere_plausible(activity, expected):
     options = ["Home: bedroom", "Home: kitchen", "Home: bathroom", "Hobbs Cafe: cafe", "Oak Hill College: library",
                "Other House: kitchen"]  # fmt: skip
     assert guess_place(activity, options, current="Home: bedroom", home="Home: bedroom") == expected
+
+
+async def test_an_interruption_is_fitted_into_the_block_and_the_rest_revised():
+    from reverie.engine.plan import revise_for_interruption
+
+    gw = routed_gateway({**GOOD, "interrupted": '{"subtasks": [{"activity": "cleaning the counter", "minutes": 30}]}'})
+    scratch = Scratch()
+    await plan_day(gw, ISABELLA, scratch, MORNING)
+    at = datetime(2023, 2, 13, 9, 10)
+    index = scratch.schedule_index(at)
+    block = scratch.hourly_schedule[index]
+    await revise_for_interruption(gw, ISABELLA, scratch, at, "chatting with Klaus Mueller", 4)
+    items = scratch.decomposed[index]
+    assert sum(i.minutes for i in items) == block.minutes
+    assert ("chatting with Klaus Mueller", 4) in [(i.activity, i.minutes) for i in items]
+    assert items[-1].activity == "cleaning the counter"
+    # Garbage from the model keeps the old remaining plan instead.
+    bad = routed_gateway({}, default="???")
+    await revise_for_interruption(bad, ISABELLA, scratch, datetime(2023, 2, 13, 9, 30), "chatting with Maria", 3)
+    assert sum(i.minutes for i in scratch.decomposed[index]) == block.minutes
