@@ -19,6 +19,9 @@ export TOKENIZERS_PARALLELISM ?= false
 run: setup
 	@echo ""
 	@echo "  Serving on http://$(HOST):$(PORT)/  (model: $${LLM_MODEL:-llama_cpp:bundled}; Ctrl-C stops)"
+	@echo "  Run Smallville in another terminal, e.g. one game hour of the 3-agent town:"
+	@echo "    .venv/bin/python manage.py reverie --fork base_the_ville_isabella_maria_klaus --name my-town \\"
+	@echo "      --command 'call -- load history the_ville/agent_history_init_n3.csv' --command 'run 360' --command fin"
 	@echo ""
 	$(BIN)/daphne -b $(HOST) -p $(PORT) environment.asgi:application
 

@@ -35,6 +35,9 @@ class Command(BaseCommand):
             self.stdout.write(f"embeddings:     {bundled_embedding_path()}")
         else:
             self.stdout.write(f"embeddings:     {settings.EMBEDDING_MODEL}")
-        # Base simulations and other shipped data register their loaders here as
-        # their apps land (see the README's roadmap).
+        from reverie import services
+
+        for base in services.base_names():
+            sim = services.get_simulation(base)  # loads storage/base/<base> on first use
+            self.stdout.write(f"base simulation: {sim.name} ({sim.personas.count()} personas)")
         self.stdout.write("prepare: OK")
