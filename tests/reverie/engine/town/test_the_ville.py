@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter, deque
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from reverie.engine.town import load_spec
 
-RESIDENTS = [
-    "Isabella Rodriguez",
-    "Maria Lopez",
-    "Klaus Mueller",
-    "Sam Moore",
-    "Jennifer Moore",
-    "Tom Moreno",
-    "Jane Moreno",
-    "Eddy Lin",
-    "John Lin",
-    "Mei Lin",
-    "Carmen Ortiz",
-    "Tamara Taylor",
-    "Adam Smith",
-    "Yuriko Yamamoto",
-    "Wolfgang Schulz",
-    "Ayesha Khan",
-    "Giorgio Rossi",
-    "Francisco Lopez",
-    "Hailey Johnson",
-    "Latoya Williams",
-    "Rajiv Patel",
-    "Abigail Chen",
-    "Arthur Burton",
-    "Ryan Park",
-    "Carlos Gomez",
-]
+# The 25 residents come from the base simulation: the town must have a bed for each.
+RESIDENTS = yaml.safe_load((Path(__file__).resolve().parents[4] / "storage/base/base_the_ville_n25/meta.yaml")
+                           .read_text(encoding="utf-8"))["personas"]  # fmt: skip
 HOME_KINDS = {"house", "apartment", "dorm", "co-living"}
 
 
