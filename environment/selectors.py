@@ -26,6 +26,7 @@ class RunningSummary:
     vector_search: str
     channel_layer: str
     celery_broker: str
+    runner: str = "thread"
     apps: list[AppLink] = field(default_factory=list)
 
 
@@ -70,5 +71,8 @@ def running_summary() -> RunningSummary:
         vector_search=vector_search,
         channel_layer=layer,
         celery_broker=broker,
+        runner=(
+            "Celery worker" if settings.SIM_RUNNER == "celery" else "in-process thread (the web server runs simulations)"
+        ),
         apps=apps,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from environment.config import (
     BASE_DIR,
     STORAGE_DIR,
@@ -132,9 +134,23 @@ VECTOR_PG_EXACT_BELOW = env_int("VECTOR_PG_EXACT_BELOW", 10_000)
 if LLM_CACHE not in {"auto", "all", "off"}:
     raise ConfigError(f"LLM_CACHE={LLM_CACHE!r}: use auto, all or off")
 
+# --- Smallville runs started from the pages ---------------------------------------
+# "thread": the web server process runs the simulation in a background thread (one
+# machine, no worker needed). "celery": a Celery worker runs it; live updates then
+# need REDIS_URL so the worker's frames reach the web server's websockets.
+SIM_RUNNER = env_str("SIM_RUNNER") or "thread"
+if SIM_RUNNER not in {"thread", "celery"}:
+    raise ConfigError(f"SIM_RUNNER={SIM_RUNNER!r}: use thread or celery")
+# A runner that has not been heard from for this long is presumed dead; its run can be taken over.
+SIM_RUNNER_LEASE_SECONDS = env_int("SIM_RUNNER_LEASE_SECONDS", 90)
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
 # --- Static files, i18n -------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS: list[object] = [BASE_DIR / "static_dirs"]
 if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
     # npm packages are served as static files (no CDN): /static/vendor/phaser/phaser.min.js

@@ -9,7 +9,9 @@ from environment.selectors import running_summary
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "environment/home.html", {"summary": running_summary()})
+    from reverie.selectors import simulations_overview
+
+    return render(request, "environment/home.html", {"summary": running_summary(), "sims": simulations_overview()})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

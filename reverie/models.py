@@ -23,9 +23,16 @@ class Simulation(models.Model):
     meta = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Run control (reverie.runner): what the pages asked for, and who is running it.
+    run_state = models.CharField(max_length=16, default="paused")  # "playing" | "paused"
+    run_until = models.PositiveIntegerField(null=True, blank=True)  # stop before this step ("step" button)
+    run_error = models.TextField(blank=True, default="")
+    runner = models.CharField(max_length=100, blank=True, default="")  # lease holder: "<host>:<pid>:<thread>"
+    runner_seen = models.DateTimeField(null=True, blank=True)  # lease heartbeat
 
     class Meta:
         ordering = ["name"]
+        permissions = [("run_simulation", "Can play, pause and step a simulation")]
 
     def __str__(self) -> str:
         return f"{self.name} (step {self.step})"
@@ -70,6 +77,23 @@ class MemoryNode(models.Model):
     class Meta:
         unique_together = [("persona", "node_id")]
         ordering = ["persona", "node_id"]
+
+
+class PersonaSnapshot(models.Model):
+    """A persona's plans as of a step, saved only when they change (persona state page).
+
+    Position, path and the chat cool-down change nearly every step and are left out;
+    what stays (daily plan, schedule, decomposition, action, conversation) changes a
+    few hundred times a day, so a day of 25 agents stays a few thousand rows.
+    """
+
+    persona = models.ForeignKey(Persona, on_delete=models.CASCADE, related_name="snapshots")
+    step = models.PositiveIntegerField()
+    scratch = models.JSONField()
+
+    class Meta:
+        unique_together = [("persona", "step")]
+        ordering = ["persona", "step"]
 
 
 class Movement(models.Model):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +33,7 @@ from reverie.engine.ports import InMemoryVectorIndex
 from reverie.engine.spatial import SpatialMemory
 from reverie.engine.town import Maze, load_maze
 from reverie.engine.world import Agent, Movement, World, whisper
-from reverie.models import MemoryNode, Persona, Simulation
+from reverie.models import MemoryNode, Persona, PersonaSnapshot, Simulation
 from reverie.models import Movement as MovementRow
 
 BASES = Path(settings.BASE_DIR) / "storage" / "base"
@@ -85,7 +87,9 @@ def get_simulation(name: str) -> Simulation:
     found = Simulation.objects.filter(name=name).first()
     if found is not None:
         return found
-    if (BASES / name / "meta.yaml").is_file():
+    # Only names listed from the folder load a base: a name is never joined into a
+    # path unchecked, so "../x" or an absolute path cannot reach outside storage/base.
+    if name in base_names():
         return _load_base(name)
     raise SimulationNotFound(f"no simulation named {name!r}; bases: {', '.join(base_names()) or 'none'}")
 
@@ -168,6 +172,10 @@ def fork(source: str, new_name: str) -> Simulation:
              for v in VectorItem.objects.filter(owner=old.vector_owner)],
             batch_size=500,
         )  # fmt: skip
+        PersonaSnapshot.objects.bulk_create(
+            [PersonaSnapshot(persona=new, step=snap.step, scratch=snap.scratch) for snap in old.snapshots.all()],
+            batch_size=500,
+        )
     MovementRow.objects.bulk_create(
         [MovementRow(simulation=sim, step=m.step, persona=m.persona, x=m.x, y=m.y, emoji=m.emoji,
                      description=m.description, chat=m.chat) for m in src.movements.all()],
@@ -188,6 +196,23 @@ class Session:
     personas: dict[str, Persona]
     saved_ids: dict[str, int] = field(default_factory=dict)  # persona -> highest saved node id
     saved_access: dict[str, dict[int, datetime]] = field(default_factory=dict)
+    snapshot_hashes: dict[str, str] = field(default_factory=dict)  # persona -> hash of the last snapshot
+
+
+# Scratch fields that change nearly every step; snapshots leave them out (see PersonaSnapshot).
+_VOLATILE = ("now", "tile", "path", "path_set")
+
+
+def snapshot_of(scratch: dict[str, Any]) -> dict[str, Any]:
+    """The part of a scratch worth keeping per step for the persona state page."""
+    kept = {k: v for k, v in scratch.items() if k not in _VOLATILE}
+    if isinstance(kept.get("chat"), dict):
+        kept["chat"] = {k: v for k, v in kept["chat"].items() if k != "cooldown"}
+    return kept
+
+
+def _digest(data: dict[str, Any]) -> str:
+    return hashlib.blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
 
 
 def load_session(sim: Simulation) -> Session:
@@ -214,7 +239,12 @@ def load_session(sim: Simulation) -> Session:
         saved_access[p.name] = {n.id: n.last_accessed for n in stream}
     world = World(maze, agents, now=_game_time(sim.current_time), step=sim.step, sec_per_step=sim.sec_per_step,
                   run=sim.run_label)  # fmt: skip
-    return Session(sim, world, personas, saved_ids, saved_access)
+    hashes = {}
+    for name, persona in personas.items():
+        last = persona.snapshots.order_by("-step").values_list("scratch", flat=True).first()
+        if last is not None:
+            hashes[name] = _digest(last)
+    return Session(sim, world, personas, saved_ids, saved_access, hashes)
 
 
 def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = None) -> None:
@@ -242,6 +272,11 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
                 MemoryNode.objects.bulk_update(list(rows.values()), ["data", "last_accessed"], batch_size=500)
             access.update({n.id: n.last_accessed for n in agent.stream})
             persona.scratch = scratch_to_dict(agent.scratch)
+            snapshot = snapshot_of(persona.scratch)
+            digest = _digest(snapshot)
+            if session.snapshot_hashes.get(name) != digest:
+                PersonaSnapshot.objects.create(persona=persona, step=step, scratch=snapshot)
+                session.snapshot_hashes[name] = digest
             persona.spatial = agent.spatial.to_dict()
             persona.trigger = agent.trigger.to_dict()
             persona.save(update_fields=["scratch", "spatial", "trigger"])
@@ -268,13 +303,21 @@ def run_steps(
         raise SimulationError(f"the number of steps must be a positive whole number, got {steps}")
     if sim.is_base:
         raise SimulationError(f"{sim.name!r} is a base simulation: fork it first and run the fork")
+    from reverie import live
+    from reverie.runner import RunBusy, lease
+
     gw = _gateway(gateway)
-    session = load_session(sim)
-    for done in range(1, steps + 1):
-        moves = asyncio.run(session.world.advance(gw))
-        save_step(session, moves, gateway=gw)
-        if progress is not None:
-            progress(done, steps)
+    try:
+        with lease(sim):
+            session = load_session(sim)
+            for done in range(1, steps + 1):
+                moves = asyncio.run(session.world.advance(gw))
+                save_step(session, moves, gateway=gw)
+                live.publish_step(sim, session.world.step - 1)
+                if progress is not None:
+                    progress(done, steps)
+    except RunBusy as exc:
+        raise SimulationError(str(exc)) from None
     sim.refresh_from_db()
     return sim
 
@@ -346,6 +389,21 @@ def _store_new_memories(session: Session, name: str, *, step: int, store: Any) -
             created_at=[_aware(n.created) for n in with_vectors],
         )  # fmt: skip
     session.saved_ids[name] = max(n.id for n in new)
+
+
+def delete(sim: Simulation) -> None:
+    """Delete a run with everything it owns (memories, embeddings, movements, traces stay)."""
+    from reverie.runner import lease_alive
+
+    if sim.is_base:
+        raise SimulationError(f"{sim.name!r} is a base simulation shipped with the project; it cannot be deleted")
+    sim.refresh_from_db()
+    if sim.run_state == "playing" or lease_alive(sim):
+        raise SimulationError(f"{sim.name!r} is running; pause it before deleting it")
+    with transaction.atomic():
+        owners = [p.vector_owner for p in sim.personas.all()]
+        VectorItem.objects.filter(owner__in=owners).delete()
+        sim.delete()
 
 
 def interview(sim: Simulation, persona: str, question: str, *, gateway: Any = None) -> str:

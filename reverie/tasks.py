@@ -22,3 +22,12 @@ def advance(self: Any, simulation: str, steps: int) -> dict[str, Any]:
 
     sim = services.run_steps(sim, steps, progress=progress if self.request.id else None)
     return {"simulation": sim.name, "step": sim.step, "game_time": sim.current_time.isoformat()}
+
+
+@shared_task(name="reverie.play")
+def play(simulation_pk: int) -> dict[str, Any]:
+    """Run a simulation while its page says "playing" (SIM_RUNNER=celery)."""
+    from reverie.runner import run_loop
+
+    steps = run_loop(simulation_pk)
+    return {"simulation": simulation_pk, "steps": steps}

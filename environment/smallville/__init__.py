@@ -1,0 +1,1 @@
+"""Smallville pages: the live town, replay, demo, persona state, logs and plots."""

@@ -1,0 +1,27 @@
+"""Smallville URLs; the original project's page paths are kept (docs/frontend_api.md).
+
+`<str:...>` never matches a "/", and Django decodes %2F before matching, so an
+encoded slash cannot smuggle a path into a name either: such URLs are 404s.
+"""
+
+from django.urls import path
+
+from environment.smallville import views
+
+urlpatterns = [
+    path("simulator_home", views.simulator_home, name="simulator_home"),
+    path("simulator_home/<str:sim>/", views.simulator_home, name="simulator_sim"),
+    path("simulator_home/<str:sim>/control/", views.control, name="simulator_control"),
+    path("replay/<str:sim>/<int:step>/", views.replay, name="replay"),
+    path("demo/<str:sim>/<int:step>/<int:speed>/", views.demo, name="demo"),
+    path("replay_persona_state/<str:sim>/<int:step>/<str:name>/", views.persona_state, name="persona_state"),
+    path("sim/<str:sim>/log/", views.log, name="sim_log"),
+    path("sim/<str:sim>/plots/", views.plots, name="sim_plots"),
+    path("sims/fork/", views.fork, name="sim_fork"),
+    path("sims/<str:sim>/delete/", views.delete, name="sim_delete"),
+    path("api/sim/<str:sim>/", views.api_sim, name="api_sim"),
+    path("api/sim/<str:sim>/frames/", views.api_frames, name="api_frames"),
+    path("api/sim/<str:sim>/demo/", views.api_demo, name="api_demo"),
+    path("api/sim/<str:sim>/persona/<str:name>/", views.api_persona, name="api_persona"),
+    path("sprites/<str:name>/<str:kind>.png", views.sprite, name="sprite"),
+]

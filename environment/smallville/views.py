@@ -1,0 +1,374 @@
+"""Smallville pages and their JSON endpoints (docs/frontend_api.md).
+
+Views look a simulation up by name in the database, ask reverie's selectors and
+services, and present. No URL part is ever joined into a file path: bases are loaded
+only by names listed from storage, compressed demos are files named by primary key,
+and sprites are drawn from the name in memory.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from urllib.parse import quote
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from reverie import live, runner, selectors, services
+from reverie.models import Simulation
+
+SPEEDS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # demo speed setting -> steps per base interval
+MAX_FRAMES = 500
+
+
+def _sim(name: str) -> Simulation:
+    try:
+        return services.get_simulation(name)
+    except services.SimulationError:
+        raise Http404(_("There is no simulation with that name.")) from None
+
+
+def _check_persona(sim: Simulation, name: str) -> None:
+    if not sim.personas.filter(name=name).exists():
+        raise Http404(_("There is no persona with that name in this simulation."))
+
+
+def _last_step(sim: Simulation) -> int:
+    """The newest stored step (-1 before the first step)."""
+    return sim.step - 1
+
+
+def _q(name: str) -> str:
+    return quote(name, safe="")
+
+
+def _persona_cards(sim: Simulation) -> list[dict[str, str]]:
+    cards = []
+    for name in sim.personas.values_list("name", flat=True):
+        initials = "".join(part[:1] for part in name.split()[:2]).upper() or "?"
+        cards.append({"name": name, "initials": initials, "sheet": f"/sprites/{_q(name)}/sheet.png",
+                      "portrait": f"/sprites/{_q(name)}/portrait.png"})  # fmt: skip
+    return cards
+
+
+def _can_control(request: HttpRequest) -> bool:
+    return request.user.is_authenticated and request.user.has_perm("reverie.run_simulation")
+
+
+def _i18n() -> dict[str, str]:
+    """Every string the page scripts show, translated on the server."""
+    return {
+        "play": _("Play"), "pause": _("Pause"), "step": _("Step"), "playing": _("Playing"), "paused": _("Paused"),
+        "follow": _("Follow"), "unfollow": _("Stop following"), "zoom_in": _("Zoom in"), "zoom_out": _("Zoom out"),
+        "agents": _("Agents"), "now": _("Now"), "schedule": _("Today's schedule"), "memories": _("Recent memories"),
+        "conversation": _("Conversation"), "no_conversation": _("Not talking to anyone."),
+        "no_schedule": _("No plan for today yet."), "no_memories": _("No memories yet."),
+        "connecting": _("Connecting…"), "connected": _("Live"), "disconnected": _("Disconnected; reconnecting…"),
+        "step_label": _("Step"), "time_label": _("Game time"), "calls": _("model calls"), "tokens": _("tokens"),
+        "error": _("Error"), "loading": _("Loading…"), "speed": _("Speed"), "panel": _("Panel"),
+        "hide_panel": _("Hide panel"), "show_panel": _("Show panel"), "persona_state": _("Full state"),
+        "end_of_replay": _("End of the stored steps."), "demo_missing": _("This simulation has no demo yet."),
+        "sign_in_to_control": _("Sign in to play, pause or step this run."),
+        "before_first_step": _("before the first step"), "chatting_with": _("Talking with"),
+    }  # fmt: skip
+
+
+def _boot(request: HttpRequest, sim: Simulation, page: str, **extra: Any) -> dict[str, Any]:
+    name = _q(sim.name)
+    return {
+        "page": page,
+        "sim": sim.name,
+        "maze": sim.maze,
+        "tile_size": 32,
+        "map_url": static(f"towns/{sim.maze}/map.json"),
+        "tileset_url": static(f"towns/{sim.maze}/tileset.png"),
+        "personas": _persona_cards(sim),
+        "last_step": _last_step(sim),
+        "sec_per_step": sim.sec_per_step,
+        "start_time": live.game_time(sim.start_time).isoformat(),
+        "state": sim.run_state,
+        "can_control": _can_control(request) and not sim.is_base,
+        "is_base": sim.is_base,
+        "csrf_token": get_token(request),
+        "urls": {
+            "ws": f"/ws/sim/{name}/",
+            "control": f"/simulator_home/{name}/control/",
+            "persona": f"/api/sim/{name}/persona/__NAME__/",
+            "frames": f"/api/sim/{name}/frames/",
+            "demo": f"/api/sim/{name}/demo/",
+            "persona_state": "/replay_persona_state/" + name + "/__STEP__/__NAME__/",
+            "log": f"/sim/{name}/log/",
+            "plots": f"/sim/{name}/plots/",
+        },
+        "i18n": _i18n(),
+        **extra,
+    }
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+@require_GET
+def simulator_home(request: HttpRequest, sim: str | None = None) -> HttpResponse:
+    if sim is None:
+        latest = Simulation.objects.filter(is_base=False).order_by("-updated").first()
+        if latest is not None:
+            return redirect("simulator_sim", sim=latest.name)
+        return render(request, "smallville/choose.html", {"sims": selectors.simulations_overview()})
+    found = _sim(sim)
+    frame = live.latest_frame(found)
+    boot = _boot(request, found, "live", frame=frame, start_step=max(frame["step"], 0))
+    return render(request, "smallville/live.html", {"sim": found, "boot": boot})
+
+
+@require_GET
+def replay(request: HttpRequest, sim: str, step: int) -> HttpResponse:
+    found = _sim(sim)
+    if not 0 <= step <= _last_step(found):
+        raise Http404(_("That step is not stored for this simulation."))
+    boot = _boot(request, found, "replay", frame=live.frame_at(found, step), start_step=step)
+    return render(request, "smallville/replay.html", {"sim": found, "boot": boot})
+
+
+@require_GET
+def demo(request: HttpRequest, sim: str, step: int, speed: int) -> HttpResponse:
+    from reverie.compress import demo_path
+
+    found = _sim(sim)
+    if speed not in SPEEDS:
+        raise Http404(_("The demo speed must be 1 to 5."))
+    if not demo_path(found).is_file():
+        raise Http404(_("This simulation has no demo yet: run python manage.py compress_sim %(sim)s") % {"sim": sim})
+    if not 0 <= step <= max(_last_step(found), 0):
+        raise Http404(_("That step is not stored for this simulation."))
+    boot = _boot(request, found, "demo", frame=None, start_step=step, speed=speed, speeds=SPEEDS)
+    return render(request, "smallville/demo.html", {"sim": found, "boot": boot})
+
+
+@require_GET
+def persona_state(request: HttpRequest, sim: str, step: int, name: str) -> HttpResponse:
+    found = _sim(sim)
+    _check_persona(found, name)
+    if not 0 <= step <= max(_last_step(found), 0):
+        raise Http404(_("That step is not stored for this simulation."))
+    state = selectors.persona_state(found, name, step)
+    query = request.GET.get("q", "").strip()
+    memories = state["memories"]
+    if query:
+        memories = [m for m in memories if query.lower() in m["description"].lower()]
+    context = {
+        "sim": found,
+        "state": state,
+        "memories": memories[:1000],
+        "memory_total": len(state["memories"]),
+        "shown_more": len(memories) > 1000,
+        "query": query,
+        "others": [p for p in found.personas.values_list("name", flat=True) if p != name],
+        "prev_step": step - 1 if step > 0 else None,
+        "next_step": step + 1 if step < _last_step(found) else None,
+    }
+    return render(request, "smallville/persona_state.html", context)
+
+
+# --- JSON ------------------------------------------------------------------------------
+
+
+@require_GET
+def api_sim(request: HttpRequest, sim: str) -> JsonResponse:
+    found = _sim(sim)
+    return JsonResponse(
+        {
+            "name": found.name,
+            "maze": found.maze,
+            "step": found.step,
+            "time": live.game_time(found.current_time).isoformat(),
+            "is_base": found.is_base,
+            "state": found.run_state,
+            "error": found.run_error or None,
+            "personas": list(found.personas.values_list("name", flat=True)),
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _int_param(request: HttpRequest, key: str, default: int) -> int:
+    raw = request.GET.get(key)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise Http404(f"{key} must be a whole number") from None
+
+
+@require_GET
+def api_frames(request: HttpRequest, sim: str) -> JsonResponse:
+    found = _sim(sim)
+    start = _int_param(request, "from", 0)
+    count = _int_param(request, "count", 100)
+    if start < 0 or not 1 <= count <= MAX_FRAMES:
+        return JsonResponse({"error": f"from must be >= 0 and count 1..{MAX_FRAMES}"}, status=400)
+    return JsonResponse(
+        {"sim": found.name, "from": start, "last_step": _last_step(found), "frames": live.frames(found, start, count)},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+def api_demo(request: HttpRequest, sim: str) -> HttpResponse:
+    from reverie.compress import demo_path
+
+    found = _sim(sim)
+    path = demo_path(found)
+    if not path.is_file():
+        message = _("This simulation has no demo yet: run python manage.py compress_sim %(sim)s") % {"sim": found.name}
+        return JsonResponse({"error": message}, status=404, json_dumps_params={"ensure_ascii": False})
+    # The file is gzip already: the browser inflates it, the server never re-compresses.
+    response = FileResponse(path.open("rb"), content_type="application/json")
+    response["Content-Encoding"] = "gzip"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def api_persona(request: HttpRequest, sim: str, name: str) -> JsonResponse:
+    found = _sim(sim)
+    _check_persona(found, name)
+    return JsonResponse(selectors.persona_panel(found, name), json_dumps_params={"ensure_ascii": False})
+
+
+@functools.lru_cache(maxsize=512)
+def _sprite(name: str, kind: str) -> bytes:
+    from reverie.engine.town.art import sprites
+
+    return sprites.sprite_sheet_png(name) if kind == "sheet" else sprites.portrait_png(name)
+
+
+@require_GET
+def sprite(request: HttpRequest, name: str, kind: str) -> HttpResponse:
+    if kind not in ("sheet", "portrait") or not name or len(name) > 200:
+        raise Http404("no such sprite")
+    response = HttpResponse(_sprite(name, kind), content_type="image/png")
+    # Drawn deterministically from the name: safe to cache for a day.
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# --- controls (signed-in users with permission; CSRF-protected POSTs) -------------------
+
+
+def _forbidden(message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=403)
+
+
+@require_POST
+def control(request: HttpRequest, sim: str) -> JsonResponse:
+    found = _sim(sim)
+    if not request.user.is_authenticated:
+        return _forbidden(_("Sign in to control a simulation."))
+    if not request.user.has_perm("reverie.run_simulation"):
+        return _forbidden(_("Your account may not play, pause or step simulations."))
+    try:
+        found = runner.request(found, request.POST.get("action", ""))
+    except services.SimulationError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"state": found.run_state, "step": found.step, "error": found.run_error or None})
+
+
+@require_POST
+def fork(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("reverie.add_simulation"):
+        return _forbidden(_("Your account may not fork simulations."))
+    source, name = request.POST.get("source", ""), request.POST.get("name", "")
+    try:
+        new = services.fork(source, name)
+    except services.SimulationNotFound:
+        raise Http404(_("There is no simulation with that name.")) from None
+    except services.SimulationError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"name": new.name, "url": reverse("simulator_sim", kwargs={"sim": new.name})})
+    return redirect("simulator_sim", sim=new.name)
+
+
+@require_POST
+def delete(request: HttpRequest, sim: str) -> HttpResponse:
+    if not request.user.has_perm("reverie.delete_simulation"):
+        return _forbidden(_("Your account may not delete simulations."))
+    found = _sim(sim)
+    try:
+        services.delete(found)
+    except services.SimulationError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"deleted": found.name})
+    return redirect("home")
+
+
+# --- a run's story: conversations, timeline, plots ---------------------------------------
+
+
+@require_GET
+def log(request: HttpRequest, sim: str) -> HttpResponse:
+    from reverie import analytics
+
+    found = _sim(sim)
+    persona = request.GET.get("persona") or None
+    if persona is not None:
+        _check_persona(found, persona)
+    talks = analytics.conversations(found)
+    if persona is not None:
+        talks = [c for c in talks if persona in c.participants]
+    spans = analytics.timeline(found, persona)
+    context = {
+        "sim": found,
+        "conversations": talks,
+        "timeline": sorted(spans.items()),
+        "persona": persona,
+        "personas": list(found.personas.values_list("name", flat=True)),
+    }
+    return render(request, "smallville/log.html", context)
+
+
+@require_GET
+def plots(request: HttpRequest, sim: str) -> HttpResponse:
+    from django.utils.safestring import mark_safe
+
+    from environment.smallville import charts
+    from reverie import analytics
+
+    found = _sim(sim)
+    costs = analytics.calls_per_step(found)
+    calls_chart = charts.bar_chart(
+        {_("model calls"): [(c.step, c.calls) for c in costs]},
+        title=_("Model calls per step"), x_label=_("step"), y_label=_("calls"),
+    )  # fmt: skip
+    tokens_chart = charts.bar_chart(
+        {_("prompt tokens"): [(c.step, c.prompt_tokens) for c in costs],
+         _("completion tokens"): [(c.step, c.completion_tokens) for c in costs]},
+        title=_("Tokens per step"), x_label=_("step"), y_label=_("tokens"),
+    )  # fmt: skip
+    spread = analytics.diffusion(found)
+    last = max(found.step - 1, 0)
+    diffusion_chart = charts.line_chart(
+        {d.scenario: [(float(s), float(n)) for s, n in d.points] + ([(float(last), float(d.points[-1][1]))]
+                                                                   if d.points else []) for d in spread},
+        title=_("How each seeded fact spreads"), x_label=_("step"), y_label=_("agents who know"), step=True,
+    )  # fmt: skip
+    context = {
+        "sim": found,
+        "calls_chart": mark_safe(calls_chart),  # charts escape every text they draw
+        "tokens_chart": mark_safe(tokens_chart),
+        "diffusion_chart": mark_safe(diffusion_chart),
+        "diffusion": spread,
+        "total_calls": sum(c.calls for c in costs),
+        "total_tokens": sum(c.prompt_tokens + c.completion_tokens for c in costs),
+        "steps": found.step,
+    }
+    return render(request, "smallville/plots.html", context)

@@ -1,0 +1,145 @@
+"""Frames of a simulation and their delivery to the pages (docs/frontend_api.md).
+
+A frame is every agent's tile, emoji, action and conversation after one step, built
+from the committed Movement rows, so what a page shows is what the database holds.
+After each committed step the runner publishes the frame to the simulation's group on
+the channel layer; the websocket consumer forwards it to every viewer.
+
+The in-memory channel layer is not thread-safe: a runner thread inside the web server
+must hand its messages to the server's event loop instead of sending from its own.
+The consumer records that loop when the first viewer connects (`remember_loop`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from environment.llmlog.models import LLMCall
+from reverie.engine.persona import scratch_from_dict
+from reverie.models import Movement, Simulation
+
+log = logging.getLogger(__name__)
+
+_server_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def group_name(sim_pk: int) -> str:
+    return f"sim-{sim_pk}"
+
+
+def game_time(value: datetime) -> datetime:
+    """Stored times are aware UTC; pages show the game's naive wall-clock time."""
+    return timezone.make_naive(value, timezone.get_default_timezone()) if timezone.is_aware(value) else value
+
+
+def frame_time(sim: Simulation, step: int) -> datetime:
+    return game_time(sim.start_time) + timedelta(seconds=sim.sec_per_step * step)
+
+
+def _agent(row: tuple[str, int, int, str, str, Any]) -> dict[str, Any]:
+    _, x, y, emoji, description, chat = row
+    return {"x": x, "y": y, "emoji": emoji, "action": description, "chat": chat}
+
+
+_FIELDS = ("persona", "x", "y", "emoji", "description", "chat")
+
+
+def frames(sim: Simulation, start: int, count: int) -> list[dict[str, Any]]:
+    """Stored frames for steps start .. start+count-1 (fewer at the end of the run)."""
+    rows = (
+        Movement.objects.filter(simulation=sim, step__gte=start, step__lt=start + count)
+        .order_by("step", "persona")
+        .values_list("step", *_FIELDS)
+    )
+    out: list[dict[str, Any]] = []
+    for step, *rest in rows:
+        if not out or out[-1]["step"] != step:
+            out.append({"step": step, "time": frame_time(sim, step).isoformat(), "agents": {}})
+        out[-1]["agents"][rest[0]] = _agent(tuple(rest))  # type: ignore[arg-type]
+    return out
+
+
+def frame_at(sim: Simulation, step: int) -> dict[str, Any] | None:
+    found = frames(sim, step, 1)
+    return found[0] if found else None
+
+
+def initial_frame(sim: Simulation) -> dict[str, Any]:
+    """Before the first step: each persona on its starting tile (step -1)."""
+    agents = {}
+    for name, scratch in sim.personas.values_list("name", "scratch"):
+        s = scratch_from_dict(scratch)
+        x, y = s.tile if s.tile is not None else (0, 0)
+        action = f"{s.action.description} @ {s.action.address}" if s.action else ""
+        agents[name] = {"x": x, "y": y, "emoji": s.action.emoji if s.action else "", "action": action, "chat": None}
+    return {"step": -1, "time": game_time(sim.current_time).isoformat(), "agents": agents}
+
+
+def latest_frame(sim: Simulation) -> dict[str, Any]:
+    return (frame_at(sim, sim.step - 1) if sim.step > 0 else None) or initial_frame(sim)
+
+
+def step_stats(sim: Simulation, step: int) -> dict[str, int]:
+    row = LLMCall.objects.filter(run=sim.run_label, step=step).aggregate(
+        calls=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
+    )
+    return {"calls": row["calls"] or 0, "tokens": (row["prompt"] or 0) + (row["completion"] or 0)}
+
+
+def state_message(sim: Simulation) -> dict[str, Any]:
+    return {"type": "state", "state": sim.run_state, "step": sim.step, "error": sim.run_error or None}
+
+
+# --- delivery -------------------------------------------------------------------------
+
+
+def remember_loop() -> None:
+    """Called from the server's event loop (the consumer) so threads can publish into it."""
+    global _server_loop
+    loop = asyncio.get_running_loop()
+    with _loop_lock:
+        if _server_loop is not loop:
+            _server_loop = loop
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    loop = _server_loop
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not loop:
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=10)
+            return
+    async_to_sync(layer.group_send)(group, message)
+
+
+def publish_step(sim: Simulation, step: int) -> None:
+    """Send the committed frame of `step` to every viewer; never breaks the run."""
+    try:
+        frame = frame_at(sim, step)
+        if frame is not None:
+            _send(group_name(sim.pk), {"type": "sim.frame", "frame": frame, "stats": step_stats(sim, step)})
+    except Exception:  # a viewer problem must not stop a simulation
+        log.warning("could not publish step %s of %s", step, sim.name, exc_info=True)
+
+
+def publish_state(sim: Simulation) -> None:
+    try:
+        _send(group_name(sim.pk), {"type": "sim.state", **{k: v for k, v in state_message(sim).items() if k != "type"}})
+    except Exception:
+        log.warning("could not publish the state of %s", sim.name, exc_info=True)
