@@ -32,3 +32,19 @@ def check_model_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if settings.VECTOR_DIM <= 0:
         problems.append(Warning("VECTOR_DIM must be positive", id="llm.W001"))
     return problems
+
+
+@register()
+def check_runner_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Celery-run simulations publish frames from the worker: only a shared channel
+    layer (Redis) carries them to the web server's websockets."""
+    if settings.SIM_RUNNER == "celery" and not settings.REDIS_URL:
+        return [
+            Warning(
+                "SIM_RUNNER=celery without REDIS_URL: runs advance in the worker, but live pages only "
+                "see new steps after a reload",
+                hint="set REDIS_URL (channels_redis), or use SIM_RUNNER=thread on one machine",
+                id="reverie.W001",
+            )
+        ]
+    return []

@@ -71,8 +71,6 @@ def running_summary() -> RunningSummary:
         vector_search=vector_search,
         channel_layer=layer,
         celery_broker=broker,
-        runner=(
-            "Celery worker" if settings.SIM_RUNNER == "celery" else "in-process thread (the web server runs simulations)"
-        ),
+        runner=("Celery worker" if settings.SIM_RUNNER == "celery" else "in-process thread (the web server runs them)"),
         apps=apps,
     )

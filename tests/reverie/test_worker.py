@@ -58,3 +58,38 @@ def test_reverie_advance_runs_in_a_worker(tmp_path: Path) -> None:
         traced = conn.execute("SELECT COUNT(*) FROM llmlog_llmcall WHERE purpose = 'plan.daily'").fetchone()[0]
     assert rows == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert traced == 3  # each agent planned its day, and the worker's traces were stored
+
+
+def test_reverie_play_in_a_worker_runs_until_the_requested_step_then_pauses(tmp_path: Path) -> None:
+    """SIM_RUNNER=celery: the page's "step" request is carried out by a worker."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "bench/fake_openai_server.py", "--port", str(port), "--delay", "0"],
+                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    backend = f"db+sqlite:///{tmp_path / 'results.sqlite3'}"
+    env = worker_env(
+        tmp_path, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=backend, LLM_MODEL="openai:fake",
+        LLM_BASE_URL=f"http://127.0.0.1:{port}/v1", EMBEDDING_MODEL="openai:fake", LLM_CACHE="off",
+        SIM_RUNNER="celery",
+    )  # fmt: skip
+    try:
+        manage = [sys.executable, "manage.py"]
+        subprocess.run([*manage, "migrate", "-v0"], cwd=REPO, env=env, check=True, timeout=120)
+        fork = ["reverie", "--fork", "base_the_ville_isabella_maria_klaus", "--name", "played", "--command", "fin"]
+        subprocess.run([*manage, *fork], cwd=REPO, env=env, check=True, timeout=120, capture_output=True)
+        with sqlite3.connect(tmp_path / "db.sqlite3") as conn:  # what runner.request("step") x3 records
+            conn.execute("UPDATE reverie_simulation SET run_state='playing', run_until=3 WHERE name='played'")
+            pk = conn.execute("SELECT id FROM reverie_simulation WHERE name='played'").fetchone()[0]
+        with configured(project_app, broker_url=broker, result_backend=backend, task_always_eager=False) as app:
+            queued = app.send_task("reverie.play", args=(pk,))
+            with running_worker(env, tmp_path / "worker.log") as worker:
+                result = get_result(queued, worker)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result == {"simulation": pk, "steps": 3}
+    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+        row = conn.execute(
+            "SELECT step, run_state, run_until, runner FROM reverie_simulation WHERE id = ?", (pk,)
+        ).fetchone()
+    assert row == (3, "paused", None, "")  # stopped where asked, lease released

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,10 @@ class Command(BaseCommand):
             self.stdout.write(f"embeddings:     {bundled_embedding_path()}")
         else:
             self.stdout.write(f"embeddings:     {settings.EMBEDDING_MODEL}")
+        from environment.i18n import compile_messages
+
+        for mo in compile_messages([Path(p) for p in settings.LOCALE_PATHS]):
+            self.stdout.write(f"translations:   {mo.relative_to(settings.BASE_DIR)}")
         from reverie import services
 
         for base in services.base_names():

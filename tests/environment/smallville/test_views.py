@@ -231,3 +231,12 @@ def test_sprites_are_pngs_drawn_from_the_name(client):
     assert client.get("/sprites/Klaus%20Mueller/sheet.png").content != a.content
     assert client.get("/sprites/Maria%20Lopez/portrait.png").status_code == 200
     assert client.get("/sprites/Maria%20Lopez/other.png").status_code == 404
+
+
+def test_celery_runner_without_redis_is_flagged_by_the_system_check(settings):
+    from environment.checks import check_runner_settings
+
+    settings.SIM_RUNNER, settings.REDIS_URL = "celery", ""
+    assert [w.id for w in check_runner_settings()] == ["reverie.W001"]
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert check_runner_settings() == []
