@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from reverie import live, runner, selectors, services
-from reverie.models import Simulation
+from reverie.models import Persona, Simulation
 
 SPEEDS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # demo speed setting -> steps per base interval
 MAX_FRAMES = 500
@@ -252,7 +252,9 @@ def _sprite(name: str, kind: str) -> bytes:
 
 @require_GET
 def sprite(request: HttpRequest, name: str, kind: str) -> HttpResponse:
-    if kind not in ("sheet", "portrait") or not name or len(name) > 200:
+    # Only the people of some simulation have sprites: any other name, path tricks
+    # included, is a 404 (nothing is read from disk either way).
+    if kind not in ("sheet", "portrait") or not Persona.objects.filter(name=name).exists():
         raise Http404("no such sprite")
     response = HttpResponse(_sprite(name, kind), content_type="image/png")
     # Drawn deterministically from the name: safe to cache for a day.

@@ -133,8 +133,10 @@ def test_bases_load_only_by_listed_name_never_by_path():
     assert not Simulation.objects.exclude(name=BASE).exists()
 
 
-def test_demo_page_and_data_after_compression(client, run):
+def test_demo_page_and_data_after_compression(client, run, settings, tmp_path):
     from reverie.compress import write_compressed
+
+    settings.STORAGE_DIR = tmp_path  # demo files are named by primary key: keep the real ones safe
 
     write_compressed(run)
     assert client.get("/demo/town-1/0/3/").status_code == 200
@@ -225,6 +227,8 @@ def test_fork_and_delete_through_the_pages(client, run, controller):
 
 
 def test_sprites_are_pngs_drawn_from_the_name(client):
+    services.get_simulation(BASE)
+    assert client.get("/sprites/Nobody%20Here/sheet.png").status_code == 404
     a = client.get("/sprites/Maria%20Lopez/sheet.png")
     assert a.status_code == 200 and a["Content-Type"] == "image/png" and a.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.get("/sprites/Maria%20Lopez/sheet.png").content == a.content

@@ -1,0 +1,366 @@
+"""Small SVG charts for the Smallville pages, drawn in Python (no JS, no libraries).
+
+Every function returns a complete ``<svg>`` element as a string that a view may pass
+through ``mark_safe``: all text that reaches the markup (titles, labels, series and
+persona names) goes through :func:`html.escape`, and numbers are formatted by us.
+Colours for text and axes are ``currentColor`` so the chart follows the page's theme.
+
+- :func:`line_chart`: several series of (x, y) points, straight or step lines (the
+  diffusion plot is a step line: a count holds until the next change);
+- :func:`bar_chart`: stacked bars of (x, y) per series, with long x ranges (thousands
+  of steps) summed into at most ``max_bars`` buckets.
+
+With no data at all, both return a chart saying "no data yet" instead of failing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from html import escape
+
+__all__ = ["PALETTE", "bar_chart", "line_chart", "nice_ticks"]
+
+Point = tuple[float, float]
+
+# Colour-blind-safe (Okabe-Ito, then Tol's muted), distinguishable on light and dark.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#F0E442",
+    "#882255",
+    "#44AA99",
+    "#999933",
+)
+_FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
+_PAD_TOP = 34  # the title
+_PAD_BOTTOM = 40  # tick labels and the x label
+_PAD_LEFT = 58  # tick labels and the y label
+_PAD_RIGHT = 12
+_LEGEND_WIDTH = 150
+_LEGEND_CHARS = 20
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _fmt(value: float) -> str:
+    """Tick labels: 1200 -> "1.2k", 3_000_000 -> "3M", 0.25 -> "0.25"."""
+    magnitude = abs(value)
+    if magnitude >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if magnitude >= 1e4:
+        return f"{value / 1e3:.3g}k"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3g}"
+
+
+def _num(value: float) -> str:
+    """Coordinates with two decimals at most: small markup, no exponent notation."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About `count` round tick values (1, 2, 2.5 or 5 times a power of ten) covering low..high."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [0.0]
+    if high < low:
+        low, high = high, low
+    if high == low:
+        return [low]
+    raw = (high - low) / max(1, count)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    start = math.floor(low / step) * step
+    ticks = []
+    value = start
+    while value <= high + step * 1e-9:
+        if value >= low - step * 1e-9:
+            ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def _bounds(values: Iterable[float], *, zero: bool = False) -> tuple[float, float]:
+    values = list(values)
+    low, high = min(values), max(values)
+    if zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    if high == low:  # one value: give it some room so it sits mid-chart
+        pad = abs(high) * 0.1 or 1.0
+        low, high = (low - pad, high + pad) if not zero or low != 0 else (0.0, high + pad)
+    return low, high
+
+
+def _clean(points: Iterable[Sequence[float]]) -> list[Point]:
+    """Finite (x, y) pairs sorted by x: NaN, infinities and junk are dropped, not drawn."""
+    good = []
+    for point in points:
+        try:
+            x, y = float(point[0]), float(point[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if math.isfinite(x) and math.isfinite(y):
+            good.append((x, y))
+    good.sort(key=lambda p: p[0])
+    return good
+
+
+def _open(width: int, height: int, title: str, desc: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="chart" {_FONT} font-size="11">',
+        f"<title>{_e(title)}</title>",
+        f"<desc>{_e(desc)}</desc>",
+        f'<text x="{width / 2:g}" y="18" text-anchor="middle" font-size="13" font-weight="600" '
+        f'fill="currentColor">{_e(title)}</text>',
+    ]
+
+
+def _empty(title: str, width: int, height: int, message: str = "no data yet") -> str:
+    parts = _open(width, height, title, message)
+    parts.append(
+        f'<text x="{width / 2:g}" y="{height / 2 + 4:g}" text-anchor="middle" fill="currentColor" '
+        f'opacity="0.6">{_e(message)}</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+class _Frame:
+    """The plot area and the data -> pixel mapping."""
+
+    def __init__(
+        self, width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float], legend: bool
+    ) -> None:
+        self.left = _PAD_LEFT
+        self.right = width - _PAD_RIGHT - (_LEGEND_WIDTH if legend else 0)
+        self.top = _PAD_TOP
+        self.bottom = height - _PAD_BOTTOM
+        self.x0, self.x1 = x_range
+        self.y0, self.y1 = y_range
+
+    def px(self, x: float) -> float:
+        return self.left + (x - self.x0) / (self.x1 - self.x0) * (self.right - self.left)
+
+    def py(self, y: float) -> float:
+        return self.bottom - (y - self.y0) / (self.y1 - self.y0) * (self.bottom - self.top)
+
+
+def _axes(frame: _Frame, x_ticks: list[float], y_ticks: list[float], x_label: str, y_label: str) -> list[str]:
+    parts = ['<g class="axes" fill="currentColor" stroke="currentColor">']
+    for y in y_ticks:
+        py = frame.py(y)
+        parts.append(
+            f'<line x1="{frame.left}" y1="{_num(py)}" x2="{_num(frame.right)}" y2="{_num(py)}" '
+            f'stroke-opacity="0.15" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{frame.left - 6}" y="{_num(py + 4)}" text-anchor="end" stroke="none">{_e(_fmt(y))}</text>'
+        )
+    for x in x_ticks:
+        px = frame.px(x)
+        parts.append(
+            f'<line x1="{_num(px)}" y1="{frame.bottom}" x2="{_num(px)}" y2="{frame.bottom + 4}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{_num(px)}" y="{frame.bottom + 16}" text-anchor="middle" stroke="none">{_e(_fmt(x))}</text>'
+        )
+    parts.append(
+        f'<line x1="{frame.left}" y1="{frame.bottom}" x2="{_num(frame.right)}" y2="{frame.bottom}" stroke-width="1"/>'
+    )
+    parts.append(f'<line x1="{frame.left}" y1="{frame.top}" x2="{frame.left}" y2="{frame.bottom}" stroke-width="1"/>')
+    middle_x = (frame.left + frame.right) / 2
+    parts.append(
+        f'<text x="{_num(middle_x)}" y="{frame.bottom + 32}" text-anchor="middle" stroke="none">{_e(x_label)}</text>'
+    )
+    middle_y = (frame.top + frame.bottom) / 2
+    parts.append(
+        f'<text x="14" y="{_num(middle_y)}" text-anchor="middle" stroke="none" '
+        f'transform="rotate(-90 14 {_num(middle_y)})">{_e(y_label)}</text>'
+    )
+    parts.append("</g>")
+    return parts
+
+
+def _legend(names: list[str], frame: _Frame) -> list[str]:
+    x = frame.right + 14
+    parts = ['<g class="legend">']
+    room = max(1, int((frame.bottom - frame.top) // 16))
+    shown = names if len(names) <= room else names[: room - 1]
+    for i, name in enumerate(shown):
+        y = frame.top + 6 + i * 16
+        short = name if len(name) <= _LEGEND_CHARS else name[: _LEGEND_CHARS - 1] + "…"
+        colour = PALETTE[i % len(PALETTE)]
+        parts.append(
+            f"<g><title>{_e(name)}</title>"
+            f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 15}" y="{y + 1}" fill="currentColor">{_e(short)}</text></g>'
+        )
+    if len(shown) < len(names):
+        y = frame.top + 6 + len(shown) * 16
+        parts.append(
+            f'<text x="{x}" y="{y + 1}" fill="currentColor" opacity="0.7">+{len(names) - len(shown)} more</text>'
+        )
+    parts.append("</g>")
+    return parts
+
+
+def _thin(points: list[Point], frame: _Frame) -> list[Point]:
+    """At most a few points per pixel column (first, min, max, last), so a 10,000-point
+    series draws the same picture with a path a browser handles easily."""
+    columns = max(1, int(frame.right - frame.left))
+    if len(points) <= columns * 4:
+        return points
+    kept: list[Point] = []
+    bucket: list[Point] = []
+    current = None
+    for point in [*points, (math.inf, 0.0)]:
+        column = int(frame.px(point[0])) if math.isfinite(point[0]) else None
+        if column != current and bucket:
+            chosen = {0, len(bucket) - 1}
+            chosen.add(min(range(len(bucket)), key=lambda i: bucket[i][1]))
+            chosen.add(max(range(len(bucket)), key=lambda i: bucket[i][1]))
+            kept.extend(bucket[i] for i in sorted(chosen))
+            bucket = []
+        current = column
+        bucket.append(point)
+    return kept
+
+
+def line_chart(
+    series: dict[str, list[tuple[float, float]]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    width: int = 640,
+    height: int = 260,
+    step: bool = False,
+) -> str:
+    """Lines of (x, y) points, one per series, with axes, ticks and a legend.
+
+    With `step`, each value holds until the next point (horizontal, then vertical).
+    """
+    cleaned = {str(name): _clean(points) for name, points in series.items()}
+    cleaned = {name: points for name, points in cleaned.items() if points}
+    if not cleaned:
+        return _empty(title, width, height)
+    names = list(cleaned)
+    xs = [x for points in cleaned.values() for x, _ in points]
+    ys = [y for points in cleaned.values() for _, y in points]
+    x_range = _bounds(xs)
+    y_ticks = nice_ticks(*_bounds(ys, zero=min(ys) >= 0))
+    y_range = (min(y_ticks[0], min(ys)), max(y_ticks[-1], max(ys)))
+    frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
+    desc = f"{len(names)} series: " + "; ".join(
+        f"{name}, {len(points)} points, last {_fmt(points[-1][1])}" for name, points in cleaned.items()
+    )
+    parts = _open(width, height, title, desc)
+    parts += _axes(frame, nice_ticks(*x_range), y_ticks, x_label, y_label)
+    parts.append('<g class="series" fill="none" stroke-width="2" stroke-linejoin="round">')
+    for i, (name, points) in enumerate(cleaned.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        drawn = points if step else _thin(points, frame)
+        commands = [f"M{_num(frame.px(drawn[0][0]))} {_num(frame.py(drawn[0][1]))}"]
+        for x, y in drawn[1:]:
+            if step:
+                commands.append(f"H{_num(frame.px(x))}V{_num(frame.py(y))}")
+            else:
+                commands.append(f"L{_num(frame.px(x))} {_num(frame.py(y))}")
+        parts.append(f'<path d="{"".join(commands)}" stroke="{colour}"><title>{_e(name)}</title></path>')
+        if len(drawn) == 1:  # a lone point draws no line: mark it
+            x, y = drawn[0]
+            parts.append(f'<circle cx="{_num(frame.px(x))}" cy="{_num(frame.py(y))}" r="3" fill="{colour}"/>')
+    parts.append("</g>")
+    if len(names) > 1:
+        parts += _legend(names, frame)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _buckets(xs: list[float], max_bars: int) -> tuple[float, float, int]:
+    """(first x, bucket width, bucket count) covering xs in at most max_bars buckets.
+
+    Whole-number x (steps) get whole-number bucket widths, so a bar is "steps a..b"."""
+    low, high = min(xs), max(xs)
+    if all(float(x).is_integer() for x in xs):
+        width = max(1, math.ceil((high - low + 1) / max_bars))
+        return low, float(width), int((high - low) // width) + 1
+    if high == low:
+        return low, 1.0, 1
+    width = (high - low) / max_bars
+    return low, width, max_bars
+
+
+def bar_chart(
+    series: dict[str, list[tuple[float, float]]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    width: int = 640,
+    height: int = 260,
+    max_bars: int = 200,
+) -> str:
+    """Stacked bars of (x, y) per series; when x spans more than `max_bars` values, each
+    bar is the sum over a bucket of x, and the x label says how wide a bucket is."""
+    cleaned = {str(name): _clean(points) for name, points in series.items()}
+    cleaned = {name: points for name, points in cleaned.items() if points}
+    if not cleaned:
+        return _empty(title, width, height)
+    names = list(cleaned)
+    xs = [x for points in cleaned.values() for x, _ in points]
+    first, bucket, count = _buckets(xs, max(1, max_bars))
+    sums = [[0.0] * count for _ in names]
+    for row, points in zip(sums, cleaned.values(), strict=True):
+        for x, y in points:
+            row[min(count - 1, int((x - first) // bucket))] += y
+    tops = [sum(row[i] for row in sums) for i in range(count)]
+    highest = max(max(tops), 0.0)
+    lowest = min(min(min(row) for row in sums), 0.0)
+    y_ticks = nice_ticks(lowest, highest if highest > lowest else lowest + 1)
+    y_range = (min(y_ticks[0], lowest), max(y_ticks[-1], highest))
+    x_range = (first, first + bucket * count)
+    frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
+    whole = bucket.is_integer()
+    if bucket != 1:
+        x_label = f"{x_label} (each bar: {_fmt(bucket)}{'' if whole else ' wide'})"
+    desc = f"{len(names)} series in {count} bars; " + "; ".join(
+        f"{name}, total {_fmt(sum(row))}" for name, row in zip(names, sums, strict=True)
+    )
+    parts = _open(width, height, title, desc)
+    parts += _axes(frame, nice_ticks(*x_range), y_ticks, x_label, y_label)
+    bar_px = (frame.right - frame.left) / count
+    gap = 1 if bar_px > 3 else 0
+    parts.append('<g class="bars">')
+    base = [0.0] * count
+    for i, (name, row) in enumerate(zip(names, sums, strict=True)):
+        colour = PALETTE[i % len(PALETTE)]
+        parts.append(f'<g fill="{colour}"><title>{_e(name)}</title>')
+        for b, value in enumerate(row):
+            if value == 0:
+                continue
+            y_from, y_to = base[b], base[b] + value
+            base[b] = y_to
+            top, bottom = frame.py(max(y_from, y_to)), frame.py(min(y_from, y_to))
+            left = frame.left + b * bar_px
+            label_from = first + b * bucket
+            span = _fmt(label_from) if bucket == 1 else f"{_fmt(label_from)}–{_fmt(label_from + bucket - whole)}"
+            parts.append(
+                f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(max(0.5, bar_px - gap))}" '
+                f'height="{_num(max(0.5, bottom - top))}"><title>{_e(f"{name} {span}: {_fmt(value)}")}</title></rect>'
+            )
+        parts.append("</g>")
+    parts.append("</g>")
+    if len(names) > 1:
+        parts += _legend(names, frame)
+    parts.append("</svg>")
+    return "".join(parts)
