@@ -13,8 +13,10 @@ The consumer records that loop when the first viewer connects (`remember_loop`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,6 +69,31 @@ def frames(sim: Simulation, start: int, count: int) -> list[dict[str, Any]]:
             out.append({"step": step, "time": frame_time(sim, step).isoformat(), "agents": {}})
         out[-1]["agents"][rest[0]] = _agent(tuple(rest))  # type: ignore[arg-type]
     return out
+
+
+_chunks: OrderedDict[tuple[int, str, int, int], bytes] = OrderedDict()
+_chunks_lock = threading.Lock()
+CHUNK_CACHE_SIZE = 64  # ~25 MB at 100 frames of 25 agents
+
+
+def frames_json(sim: Simulation, start: int, count: int) -> bytes:
+    """The replay endpoint's body. A stored step never changes, so a chunk that lies
+    wholly before the next step to run is encoded once and served from memory (keyed
+    by creation time too: SQLite may reuse a deleted simulation's id)."""
+    key = (sim.pk, sim.created.isoformat(), start, count)
+    with _chunks_lock:
+        body = _chunks.get(key)
+        if body is not None:
+            _chunks.move_to_end(key)
+            return body
+    data = {"sim": sim.name, "from": start, "last_step": sim.step - 1, "frames": frames(sim, start, count)}
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    if start + count <= sim.step:
+        with _chunks_lock:
+            _chunks[key] = body
+            while len(_chunks) > CHUNK_CACHE_SIZE:
+                _chunks.popitem(last=False)
+    return body
 
 
 def frame_at(sim: Simulation, step: int) -> dict[str, Any] | None:

@@ -214,10 +214,7 @@ def api_frames(request: HttpRequest, sim: str) -> JsonResponse:
     count = _int_param(request, "count", 100)
     if start < 0 or not 1 <= count <= MAX_FRAMES:
         return JsonResponse({"error": f"from must be >= 0 and count 1..{MAX_FRAMES}"}, status=400)
-    return JsonResponse(
-        {"sim": found.name, "from": start, "last_step": _last_step(found), "frames": live.frames(found, start, count)},
-        json_dumps_params={"ensure_ascii": False},
-    )
+    return HttpResponse(live.frames_json(found, start, count), content_type="application/json")
 
 
 @require_GET

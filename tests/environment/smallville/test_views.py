@@ -244,3 +244,19 @@ def test_celery_runner_without_redis_is_flagged_by_the_system_check(settings):
     assert [w.id for w in check_runner_settings()] == ["reverie.W001"]
     settings.REDIS_URL = "redis://127.0.0.1:6379/0"
     assert check_runner_settings() == []
+
+
+def test_replay_chunks_that_reach_past_the_last_step_are_never_served_stale(client, run):
+    assert [f["step"] for f in client.get("/api/sim/town-1/frames/?from=0&count=5").json()["frames"]] == [0, 1, 2]
+    whole = client.get("/api/sim/town-1/frames/?from=0&count=2").content  # complete: cached
+    _moves_at(run, 3)
+    assert [f["step"] for f in client.get("/api/sim/town-1/frames/?from=0&count=5").json()["frames"]] == [0, 1, 2, 3]
+    assert client.get("/api/sim/town-1/frames/?from=0&count=2").content == whole
+
+
+def _moves_at(sim, step):
+    Movement.objects.bulk_create(
+        [Movement(simulation=sim, step=step, persona=n, x=1, y=1, emoji="🙂", description="x")
+         for n in sim.personas.values_list("name", flat=True)]
+    )  # fmt: skip
+    Simulation.objects.filter(pk=sim.pk).update(step=step + 1)
