@@ -76,6 +76,12 @@ def _i18n() -> dict[str, str]:
         "end_of_replay": _("End of the stored steps."), "demo_missing": _("This simulation has no demo yet."),
         "sign_in_to_control": _("Sign in to play, pause or step this run."),
         "before_first_step": _("before the first step"), "chatting_with": _("Talking with"),
+        "fit_map": _("Fit map"), "map_error": _("The map could not be loaded."), "no_agents": _("No agents."),
+        "close": _("Close"), "not_here": _("Not in this step."), "no_action": _("No action yet."),
+        "persona_load_error": _("Could not load this agent."), "request_failed": _("The request failed."),
+        "minutes": _("min"), "poignancy": _("poignancy"), "buffering": _("Loading steps…"),
+        "no_steps": _("No steps stored yet."), "frames_load_error": _("Could not load the stored steps."),
+        "demo_load_error": _("Could not load the demo."), "bad_format": _("The demo file has an unknown format."),
     }  # fmt: skip
 
 
