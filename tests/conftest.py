@@ -14,3 +14,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """`manage.py prepare` compiles the catalogues; a bare `pytest` run does it here."""
+    from pathlib import Path
+
+    from environment.i18n import compile_messages
+
+    compile_messages([Path(p) for p in settings.LOCALE_PATHS])
