@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import hashlib
 import json
 import os
 import tempfile
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
@@ -54,9 +56,23 @@ def frame_time(sim: Simulation, step: int) -> str:
     return _iso(game_time(sim.start_time) + timedelta(seconds=step * sim.sec_per_step))
 
 
+def _database_key(alias: str) -> str:
+    """A short name for the database a simulation lives in: several databases (a dev
+    database, each test database, a PostgreSQL server) can share one storage folder,
+    and each numbers its simulations from 1."""
+    db = connections[alias].settings_dict
+    ident = f"{connections[alias].vendor}|{db.get('HOST') or ''}|{db.get('PORT') or ''}|{db.get('NAME')}"
+    return hashlib.blake2b(ident.encode(), digest_size=6).hexdigest()
+
+
 def demo_path(sim: Simulation) -> Path:
-    """Where `compress_sim` writes a simulation: named by primary key, never by a URL part."""
-    return Path(settings.STORAGE_DIR) / "compressed" / f"{int(sim.pk)}.json.gz"
+    """Where `compress_sim` writes a simulation: named by database, primary key and
+    creation time (SQLite may reuse a deleted simulation's id), never by a URL part."""
+    created = int(sim.created.timestamp() * 1000)
+    return (
+        Path(settings.STORAGE_DIR) / "compressed" / _database_key(sim._state.db or "default")
+        / f"{int(sim.pk)}-{created}.json.gz"
+    )  # fmt: skip
 
 
 def _persona_order(sim: Simulation, seen: set[str]) -> list[str]:

@@ -400,10 +400,14 @@ def delete(sim: Simulation) -> None:
     sim.refresh_from_db()
     if sim.run_state == "playing" or lease_alive(sim):
         raise SimulationError(f"{sim.name!r} is running; pause it before deleting it")
+    from reverie.compress import demo_path
+
+    demo = demo_path(sim)
     with transaction.atomic():
         owners = [p.vector_owner for p in sim.personas.all()]
         VectorItem.objects.filter(owner__in=owners).delete()
         sim.delete()
+    demo.unlink(missing_ok=True)
 
 
 def interview(sim: Simulation, persona: str, question: str, *, gateway: Any = None) -> str:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from html import unescape
 
+import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
+
+# The landing page also lists the simulations in the database.
+pytestmark = pytest.mark.django_db
 
 IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -90,3 +94,14 @@ def test_healthz_broker_hides_credentials(client: Client) -> None:
     with override_settings(CELERY_BROKER_URL="sqla+sqlite:////tmp/broker.sqlite3"):
         body = client.get("/healthz").json()
     assert body["celery_broker"] == "SQLite file (single machine)"
+
+
+def test_home_lists_simulations_with_step_and_links(client: Client) -> None:
+    from reverie import services
+
+    services.get_simulation("base_the_ville_isabella_maria_klaus")
+    services.fork("base_the_ville_isabella_maria_klaus", "my-town")
+    page = _text(client)
+    assert "base_the_ville_isabella_maria_klaus" in page and "my-town" in page
+    assert 'href="/simulator_home/my-town/"' in page
+    assert "forked from base_the_ville_isabella_maria_klaus" in page

@@ -119,11 +119,12 @@ def test_a_simulation_whose_stored_steps_start_later():
         compress.expand(data, 4)
 
 
-def test_written_file_is_gzip_json_named_by_primary_key(storage):
+def test_written_file_is_gzip_json_named_by_database_primary_key_and_creation(storage):
     sim = make_sim()
     seen: list[tuple[int, int]] = []
     path = compress.write_compressed(sim, progress=lambda done, total: seen.append((done, total)))
-    assert path == storage / "compressed" / f"{sim.pk}.json.gz" == compress.demo_path(sim)
+    assert path == compress.demo_path(sim) and path.is_relative_to(storage / "compressed")
+    assert path.name == f"{sim.pk}-{int(sim.created.timestamp() * 1000)}.json.gz"
     blob = path.read_bytes()
     assert blob[:2] == b"\x1f\x8b"  # gzip magic
     assert json.loads(gzip.decompress(blob).decode("utf-8")) == json.loads(compress.encode(compress.compress(sim)))
@@ -141,10 +142,10 @@ def test_the_command_reports_what_it_wrote(storage):
     out = io.StringIO()
     call_command("compress_sim", "compress-1", stdout=out)
     text = out.getvalue()
-    assert f"{sim.pk}.json.gz" in text
+    assert str(compress.demo_path(sim)) in text
     assert "steps 0..39 (40 steps), 3 agents" in text
     assert "JSON ->" in text and "gzip" in text and " s" in text
-    assert (storage / "compressed" / f"{sim.pk}.json.gz").is_file()
+    assert compress.demo_path(sim).is_file()
 
 
 def test_the_command_errors_are_one_clear_line():
@@ -156,3 +157,32 @@ def test_the_command_errors_are_one_clear_line():
     assert "\n" not in str(err.value) and "--resume never-run" in str(err.value)
     with pytest.raises(CommandError, match=f"reverie --fork {BASE} --name"):  # bases are forked, not resumed
         call_command("compress_sim", BASE, stdout=io.StringIO())
+
+
+def test_demo_files_of_different_databases_or_deleted_runs_never_collide(storage):
+    from reverie import services
+
+    sim = make_sim()
+    path = compress.write_compressed(sim)
+    with override_settings_db_name("/elsewhere/other.sqlite3"):
+        assert compress.demo_path(sim) != path  # the same id in another database
+    services.delete(sim)
+    assert not path.exists()  # deleting a run removes its demo
+
+
+def override_settings_db_name(name):
+    from contextlib import contextmanager
+
+    from django.db import connections
+
+    @contextmanager
+    def swapped():
+        settings_dict = connections["default"].settings_dict
+        old = settings_dict["NAME"]
+        settings_dict["NAME"] = name
+        try:
+            yield
+        finally:
+            settings_dict["NAME"] = old
+
+    return swapped()
