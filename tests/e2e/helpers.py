@@ -240,4 +240,6 @@ def set_sprites_visible(page: Any, visible: bool) -> None:
         }""",
         visible,
     )
+    # The town stops rendering when idle (town.js, Town.nap): wake it to draw the change.
+    page.evaluate("() => window.smallville.wake()")
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")

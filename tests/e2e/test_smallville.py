@@ -282,6 +282,12 @@ def test_live_page_draws_the_map_and_every_agent(page):
     assert (tx, ty) == start[ISABELLA] and (sx, sy) == (tx * ts + ts / 2, (ty + 1) * ts)
     _, _, size = agent_on_screen(page, ISABELLA)
     assert size > 4, f"the camera is zoomed out too far to see anyone ({size:.1f} px per tile)"
+    # An idle town stops rendering (a software-WebGL canvas would burn a core) and wakes on input.
+    napping = "() => window.smallville.napping()"
+    wait_until(lambda: page.evaluate(napping), timeout=10, message="the idle town never napped")
+    page.mouse.move(canvas[0] + 50, canvas[1] + 50)
+    page.mouse.wheel(0, -200)
+    assert not page.evaluate(napping)
     assert page.console_errors == []
     assert page.page_errors == []
 

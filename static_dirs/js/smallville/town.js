@@ -172,6 +172,8 @@
   }
 
   // ------------------------------------------------------------------ the scene
+  const IDLE_NAP_MS = 1500;  // stop rendering after this long without movement or input
+
   class TownScene extends Phaser.Scene {
     constructor(town) {
       super({ key: "town" });
@@ -661,6 +663,15 @@
     }
 
     update(time, delta) {
+      // Nap when nothing moves: a software-rendered WebGL canvas redrawing 60 times a
+      // second costs a whole CPU core, which the simulation itself needs. Any input,
+      // frame, selection or resize wakes the loop again (Town.wake).
+      const cam = this.cameras.main;
+      const busy = this.keys.size || this.tweens.getTweens().length || this.activeTouches() ||
+        (cam.panEffect && cam.panEffect.isRunning) || (cam.zoomEffect && cam.zoomEffect.isRunning);
+      const now = performance.now();
+      if (busy) this.town.lastActive = now;
+      else if (now - this.town.lastActive > IDLE_NAP_MS) this.town.nap();
       if (this.keys.size) {
         const k = this.keys;
         const v = 700 * delta / 1000;
@@ -690,6 +701,8 @@
       this.isReady = false;
       this.framed = false;    // camera fitted to the agents once
       this.readyWaiters = [];
+      this.lastActive = performance.now();
+      this.napping = false;
       this.buildOverlay();
       this.game = new Phaser.Game({
         type: Phaser.AUTO,
@@ -714,9 +727,32 @@
         select: (name) => this.select(name, true),
         follow: (name) => this.follow(name),
         screenPosition: (name) => this.screenPosition(name),
+        wake: () => this.wake(),
+        napping: () => this.napping,
       };
       window.smallville = hooks;
       this.hooks = hooks;
+      const wake = () => this.wake();
+      for (const type of ["pointerdown", "pointermove", "wheel", "touchstart", "touchmove"]) {
+        this.container.addEventListener(type, wake, { capture: true, passive: true });
+      }
+      window.addEventListener("keydown", wake, { capture: true });
+      window.addEventListener("resize", wake);
+    }
+
+    /** Stop the render loop until something changes (see TownScene.update). */
+    nap() {
+      if (this.napping || !this.isReady) return;
+      this.napping = true;
+      this.game.loop.sleep();
+    }
+
+    /** Start rendering again (input, a new frame, a selection, a resize). */
+    wake() {
+      this.lastActive = performance.now();
+      if (!this.napping) return;
+      this.napping = false;
+      this.game.loop.wake();
     }
 
     buildOverlay() {
@@ -759,6 +795,7 @@
     /** Show a frame; agents walk to their new tiles over `duration` ms (0: jump). */
     setFrame(frame, duration) {
       if (!frame) return;
+      this.wake();
       this.frame = frame;
       this.step = frame.step;
       this.hooks.step = frame.step;
@@ -817,6 +854,7 @@
     }
 
     select(name, notify) {
+      this.wake();
       name = name === null || name === undefined ? null : String(name);
       if (name !== null && this.scene && !this.scene.agents.has(name)) return false;
       this.selected = name;
@@ -829,6 +867,7 @@
     }
 
     follow(name) {
+      this.wake();
       const cam = this.scene && this.scene.cameras.main;
       if (!name) {
         this.following = null;
@@ -872,6 +911,7 @@
     zoomBy(f) { if (this.scene) this.scene.setZoomAt(this.scene.cameras.main.zoom * f); }
     fit() { if (this.scene) { this.follow(null); this.scene.fitWorld(); } }
     resize() {
+      this.wake();
       // Read the parent's new size first: refresh() alone would size the canvas from the
       // old one and then record the new one, so Phaser's own check would miss it.
       if (this.game && this.game.scale) { this.game.scale.getParentBounds(); this.game.scale.refresh(); }
