@@ -19,7 +19,9 @@ export TOKENIZERS_PARALLELISM ?= false
 run: setup
 	@echo ""
 	@echo "  Serving on http://$(HOST):$(PORT)/  (model: $${LLM_MODEL:-llama_cpp:bundled}; Ctrl-C stops)"
-	@echo "  Run Smallville in another terminal, e.g. one game hour of the 3-agent town:"
+	@echo "  Watch and run Smallville at http://$(HOST):$(PORT)/simulator_home (sign in to play/pause/step;"
+	@echo "  create an account once with: .venv/bin/python manage.py createsuperuser)."
+	@echo "  Or run it from another terminal, e.g. one game hour of the 3-agent town:"
 	@echo "    .venv/bin/python manage.py reverie --fork base_the_ville_isabella_maria_klaus --name my-town \\"
 	@echo "      --command 'call -- load history the_ville/agent_history_init_n3.csv' --command 'run 360' --command fin"
 	@echo ""
