@@ -17,6 +17,17 @@ ORIGIN = [(b"origin", b"http://localhost")]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+async def close_consumer_connections():
+    """The consumer's queries run in asgiref's worker thread, which keeps its own
+    connection after the test; close it so later tests without database access
+    don't find an open connection there."""
+    yield
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
+
+
 def _make_run(name="live-1", steps=2):
     sim = services.fork(BASE, name)
     names = list(sim.personas.values_list("name", flat=True))
