@@ -601,3 +601,42 @@ def test_controls_need_permission_and_a_csrf_token(new_page, make_user):
     )
     assert resp.status == 400  # a base simulation: fork it first
     assert runner.page_errors == []
+
+
+# --- phones: touch pan, pinch zoom, a collapsible panel -------------------------------------
+
+
+def _touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]})
+
+
+def test_on_a_phone_one_finger_pans_two_fingers_zoom_and_the_panel_folds(new_page):
+    sim = fork("e2e-phone")
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
+    page.goto(f"/simulator_home/{sim.name}/")
+    wait_for_town(page)
+    layout = page.locator("#town-layout")
+    assert "panel-collapsed" in (layout.get_attribute("class") or "")  # folded by default on a narrow screen
+    page.locator("#panel-toggle").tap()
+    assert "panel-collapsed" not in (layout.get_attribute("class") or "")
+    page.locator("#panel-toggle").tap()
+    assert "panel-collapsed" in (layout.get_attribute("class") or "")
+
+    camera = "() => { const c = window.smallville.town.scene.cameras.main; return [c.scrollX, c.scrollY, c.zoom]; }"
+    box = page.locator("#town-map canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+    x0, _, zoom0 = page.evaluate(camera)
+    _touch(cdp, "touchStart", [(cx, cy)])
+    for i in range(1, 11):  # one finger drags 100 px to the left: the view moves right
+        _touch(cdp, "touchMove", [(cx - 10 * i, cy)])
+    _touch(cdp, "touchEnd", [])
+    x1, _, zoom1 = page.evaluate(camera)
+    assert x1 > x0 + 20 and zoom1 == zoom0, (x0, x1, zoom0, zoom1)
+    _touch(cdp, "touchStart", [(cx - 30, cy), (cx + 30, cy)])
+    for i in range(1, 11):  # two fingers spread apart: zoom in
+        _touch(cdp, "touchMove", [(cx - 30 - 8 * i, cy), (cx + 30 + 8 * i, cy)])
+    _touch(cdp, "touchEnd", [])
+    _, _, zoom2 = page.evaluate(camera)
+    assert zoom2 > zoom1 * 1.3, (zoom1, zoom2)
+    assert page.console_errors == [] and page.page_errors == []
