@@ -208,7 +208,11 @@ def test_bad_control_requests_say_why(client, run, controller):
 
 
 def test_fork_and_delete_through_the_pages(client, run, controller):
+    assert 'action="/sims/town-1/delete/"' not in client.get("/").content.decode()  # visitors see no delete
     client.force_login(controller)
+    home = client.get("/").content.decode()
+    assert 'action="/sims/town-1/delete/"' in home and 'action="/sims/fork/"' in home
+    assert f'action="/sims/{BASE}/delete/"' not in home  # bases cannot be deleted
     response = client.post("/sims/fork/", {"source": "town-1", "name": "town-2"})
     assert response.status_code == 302 and response.url == "/simulator_home/town-2/"
     copy = Simulation.objects.get(name="town-2")
