@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, Sum
 
 from environment.llmlog.models import LLMCall
-from reverie.compress import game_time
+from reverie.live import frame_time
 from reverie.models import MemoryNode, Movement, Simulation
 
 _CHUNK = 5000
-
-
-def _clock(sim: Simulation) -> tuple[datetime, int]:
-    return game_time(sim.start_time), sim.sec_per_step
-
-
-def _at(start: datetime, sec_per_step: int, step: int) -> datetime:
-    return start + timedelta(seconds=step * sec_per_step)
 
 
 def place_of(address: str, world: str | None = None) -> str:
@@ -102,7 +94,6 @@ def conversations(sim: Simulation) -> list[Conversation]:
     steps), so a conversation is a run of identical lines on consecutive steps; the
     same lines again after a pause are a new conversation.
     """
-    start, sec = _clock(sim)
     where = _Places(sim)
     rows = (
         Movement.objects.filter(simulation=sim, chat__isnull=False)
@@ -138,7 +129,7 @@ def conversations(sim: Simulation) -> list[Conversation]:
             Conversation(
                 step=convo["step"],
                 end_step=convo["end_step"],
-                time=_at(start, sec, convo["step"]),
+                time=frame_time(sim, convo["step"]),
                 place=where(*holders[who]),
                 participants=participants,
                 lines=lines,
@@ -166,7 +157,6 @@ class Span:
 
 def timeline(sim: Simulation, persona: str | None = None) -> dict[str, list[Span]]:
     """Each persona's (or one persona's) contiguous spans of one action description."""
-    start, sec = _clock(sim)
     rows = Movement.objects.filter(simulation=sim)
     if persona is not None:
         rows = rows.filter(persona=persona)
@@ -177,7 +167,7 @@ def timeline(sim: Simulation, persona: str | None = None) -> dict[str, list[Span
     def close(name: str, span: list[Any]) -> None:
         first, last, emoji, description = span
         spans.setdefault(name, []).append(
-            Span(first, last, _at(start, sec, first), _at(start, sec, last + 1), emoji, description)
+            Span(first, last, frame_time(sim, first), frame_time(sim, last + 1), emoji, description)
         )
 
     for step, name, emoji, description in (

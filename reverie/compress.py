@@ -27,8 +27,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.db.models import Count, Max, Min
-from django.utils import timezone
 
+from reverie.live import game_time
 from reverie.models import Movement, Simulation
 
 FORMAT = 1
@@ -42,18 +42,8 @@ class NothingToCompress(Exception):
     """The simulation has no stored steps; the message is one line for a person."""
 
 
-def game_time(value: datetime) -> datetime:
-    """The database keeps aware UTC datetimes; the pages show naive game time."""
-    return timezone.make_naive(value, timezone.get_default_timezone()) if timezone.is_aware(value) else value
-
-
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
-
-
-def frame_time(sim: Simulation, step: int) -> str:
-    """Game time of the movement stored for `step` (start_time + step * sec_per_step)."""
-    return _iso(game_time(sim.start_time) + timedelta(seconds=step * sim.sec_per_step))
 
 
 def _database_key(alias: str) -> str:

@@ -48,26 +48,18 @@ def frame_time(sim: Simulation, step: int) -> datetime:
     return game_time(sim.start_time) + timedelta(seconds=sim.sec_per_step * step)
 
 
-def _agent(row: tuple[str, int, int, str, str, Any]) -> dict[str, Any]:
-    _, x, y, emoji, description, chat = row
-    return {"x": x, "y": y, "emoji": emoji, "action": description, "chat": chat}
-
-
-_FIELDS = ("persona", "x", "y", "emoji", "description", "chat")
-
-
 def frames(sim: Simulation, start: int, count: int) -> list[dict[str, Any]]:
     """Stored frames for steps start .. start+count-1 (fewer at the end of the run)."""
     rows = (
         Movement.objects.filter(simulation=sim, step__gte=start, step__lt=start + count)
         .order_by("step", "persona")
-        .values_list("step", *_FIELDS)
+        .values_list("step", "persona", "x", "y", "emoji", "description", "chat")
     )
     out: list[dict[str, Any]] = []
-    for step, *rest in rows:
+    for step, persona, x, y, emoji, description, chat in rows:
         if not out or out[-1]["step"] != step:
             out.append({"step": step, "time": frame_time(sim, step).isoformat(), "agents": {}})
-        out[-1]["agents"][rest[0]] = _agent(tuple(rest))  # type: ignore[arg-type]
+        out[-1]["agents"][persona] = {"x": x, "y": y, "emoji": emoji, "action": description, "chat": chat}
     return out
 
 

@@ -12,7 +12,6 @@ SIM_RUNNER_LEASE_SECONDS.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -24,7 +23,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from reverie import live
@@ -169,7 +167,7 @@ def _thread_main(sim_pk: int) -> None:
 
 def run_loop(sim_pk: int, *, gateway: Any = None) -> int:
     """Advance while the row says "playing"; returns the number of steps run."""
-    from reverie.services import _gateway, load_session, save_step
+    from reverie.services import _gateway, load_session, step_once
 
     sim = Simulation.objects.get(pk=sim_pk)
     done = 0
@@ -187,10 +185,8 @@ def run_loop(sim_pk: int, *, gateway: Any = None) -> int:
                 if session is None:
                     gw = _gateway(gateway)
                     session = load_session(sim)
-                moves = asyncio.run(session.world.advance(gw))
-                save_step(session, moves, gateway=gw)
+                step_once(session, gw)
                 done += 1
-                live.publish_step(sim, session.world.step - 1)
     except RunBusy:
         return 0
     except Exception as exc:
@@ -209,9 +205,3 @@ def wait_idle(sim: Simulation, timeout: float = 30.0) -> bool:
         return True
     thread.join(timeout)
     return not thread.is_alive()
-
-
-def stale_playing() -> Q:
-    """Simulations marked playing whose runner is gone (e.g. the server restarted)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SIM_RUNNER_LEASE_SECONDS)
-    return Q(run_state="playing") & (Q(runner="") | Q(runner_seen__lt=cutoff))

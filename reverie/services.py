@@ -33,6 +33,7 @@ from reverie.engine.ports import InMemoryVectorIndex
 from reverie.engine.spatial import SpatialMemory
 from reverie.engine.town import Maze, load_maze
 from reverie.engine.world import Agent, Movement, World, whisper
+from reverie.live import game_time as _game_time  # the engine works in naive game time
 from reverie.models import MemoryNode, Persona, PersonaSnapshot, Simulation
 from reverie.models import Movement as MovementRow
 
@@ -69,11 +70,6 @@ def maze_for(name: str) -> Maze:
 
 def _aware(value: datetime) -> datetime:
     return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.get_default_timezone())
-
-
-def _game_time(value: datetime) -> datetime:
-    """The engine works in naive game time; the database stores it as UTC."""
-    return timezone.make_naive(value, timezone.get_default_timezone()) if timezone.is_aware(value) else value
 
 
 # --- bases and forks ---------------------------------------------------------------
@@ -295,6 +291,17 @@ def _gateway(gateway: Any) -> Any:
     return get_gateway()
 
 
+def step_once(session: Session, gateway: Any) -> int:
+    """Think, commit and publish one step; returns the step committed."""
+    from reverie import live
+
+    moves = asyncio.run(session.world.advance(gateway))
+    save_step(session, moves, gateway=gateway)
+    step = session.world.step - 1
+    live.publish_step(session.sim, step)
+    return step
+
+
 def run_steps(
     sim: Simulation, steps: int, *, gateway: Any = None, progress: Callable[[int, int], None] | None = None
 ) -> Simulation:
@@ -303,7 +310,6 @@ def run_steps(
         raise SimulationError(f"the number of steps must be a positive whole number, got {steps}")
     if sim.is_base:
         raise SimulationError(f"{sim.name!r} is a base simulation: fork it first and run the fork")
-    from reverie import live
     from reverie.runner import RunBusy, lease
 
     gw = _gateway(gateway)
@@ -311,9 +317,7 @@ def run_steps(
         with lease(sim):
             session = load_session(sim)
             for done in range(1, steps + 1):
-                moves = asyncio.run(session.world.advance(gw))
-                save_step(session, moves, gateway=gw)
-                live.publish_step(sim, session.world.step - 1)
+                step_once(session, gw)
                 if progress is not None:
                     progress(done, steps)
     except RunBusy as exc:

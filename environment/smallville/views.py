@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from reverie import live, runner, selectors, services
 from reverie.models import Persona, Simulation
 
-SPEEDS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # demo speed setting -> steps per base interval
+SPEEDS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # speed setting -> multiple of 1x (one step per 0.5 s)
 MAX_FRAMES = 500
 
 
@@ -49,12 +49,10 @@ def _q(name: str) -> str:
 
 
 def _persona_cards(sim: Simulation) -> list[dict[str, str]]:
-    cards = []
-    for name in sim.personas.values_list("name", flat=True):
-        initials = "".join(part[:1] for part in name.split()[:2]).upper() or "?"
-        cards.append({"name": name, "initials": initials, "sheet": f"/sprites/{_q(name)}/sheet.png",
-                      "portrait": f"/sprites/{_q(name)}/portrait.png"})  # fmt: skip
-    return cards
+    return [
+        {"name": name, "sheet": f"/sprites/{_q(name)}/sheet.png", "portrait": f"/sprites/{_q(name)}/portrait.png"}
+        for name in sim.personas.values_list("name", flat=True)
+    ]
 
 
 def _can_control(request: HttpRequest) -> bool:
@@ -112,6 +110,7 @@ def _boot(request: HttpRequest, sim: Simulation, page: str, **extra: Any) -> dic
             "log": f"/sim/{name}/log/",
             "plots": f"/sim/{name}/plots/",
         },
+        "speeds": SPEEDS,
         "i18n": _i18n(),
         **extra,
     }
@@ -153,7 +152,7 @@ def demo(request: HttpRequest, sim: str, step: int, speed: int) -> HttpResponse:
         raise Http404(_("This simulation has no demo yet: run python manage.py compress_sim %(sim)s") % {"sim": sim})
     if not 0 <= step <= max(_last_step(found), 0):
         raise Http404(_("That step is not stored for this simulation."))
-    boot = _boot(request, found, "demo", frame=None, start_step=step, speed=speed, speeds=SPEEDS)
+    boot = _boot(request, found, "demo", frame=None, start_step=step, speed=speed)
     return render(request, "smallville/demo.html", {"sim": found, "boot": boot})
 
 
@@ -203,23 +202,16 @@ def api_sim(request: HttpRequest, sim: str) -> JsonResponse:
     )
 
 
-def _int_param(request: HttpRequest, key: str, default: int) -> int:
-    raw = request.GET.get(key)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Http404(f"{key} must be a whole number") from None
-
-
 @require_GET
-def api_frames(request: HttpRequest, sim: str) -> JsonResponse:
+def api_frames(request: HttpRequest, sim: str) -> HttpResponse:
     found = _sim(sim)
-    start = _int_param(request, "from", 0)
-    count = _int_param(request, "count", 100)
+    try:
+        start = int(request.GET.get("from", 0))
+        count = int(request.GET.get("count", 100))
+    except ValueError:
+        start, count = -1, 0
     if start < 0 or not 1 <= count <= MAX_FRAMES:
-        return JsonResponse({"error": f"from must be >= 0 and count 1..{MAX_FRAMES}"}, status=400)
+        return JsonResponse({"error": f"from must be a whole number >= 0 and count 1..{MAX_FRAMES}"}, status=400)
     return HttpResponse(live.frames_json(found, start, count), content_type="application/json")
 
 

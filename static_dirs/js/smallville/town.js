@@ -311,7 +311,7 @@
         resolution: TEXT_RESOLUTION,
       };
       const action = this.add.text(0, 0, "", textStyle).setOrigin(0.5, 1).setVisible(false);
-      const tag = this.add.text(0, 0, persona.initials || initialsOf(name),
+      const tag = this.add.text(0, 0, initialsOf(name),
         Object.assign({}, textStyle, { fontStyle: "bold", backgroundColor: "rgba(47,111,79,0.9)" }))
         .setOrigin(0.5, 1).setVisible(false);
       const bubble = this.add.text(0, 0, "", {
@@ -321,7 +321,7 @@
       }).setOrigin(0.5, 1).setVisible(false);
       const agent = {
         name, index, key, sprite, ring, action, tag, bubble,
-        initials: persona.initials || initialsOf(name),
+        initials: initialsOf(name),
         tile: null, dir: "down", tween: null, present: false,
         actionText: "", fullAction: "", emoji: "", chat: null,
       };
