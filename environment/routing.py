@@ -1,11 +1,13 @@
-"""Websocket routes; each app adds its consumers here."""
+"""Websocket routes; each app adds its consumers here, above the catch-all."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from environment.consumers import StatusConsumer
+from environment.consumers import NotFoundConsumer, StatusConsumer
 from environment.smallville.consumers import SimulationConsumer
 
 websocket_urlpatterns = [
     path("ws/status/", StatusConsumer.as_asgi()),
     path("ws/sim/<str:sim>/", SimulationConsumer.as_asgi()),
+    # Last: any other path is closed with 4404 instead of Channels' "No route found" 500.
+    re_path(r"", NotFoundConsumer.as_asgi()),
 ]

@@ -7,17 +7,13 @@ publishes. A malformed client message gets an error frame and the connection sta
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from environment.consumers import CLOSE_NOT_FOUND, JsonMessageConsumer
 from reverie import live
 from reverie.models import Simulation
-
-# Custom close code: the simulation does not exist (4000-4999 are for applications).
-CLOSE_NOT_FOUND = 4404
 
 
 def _snapshot(name: str) -> tuple[int, dict[str, Any], dict[str, Any]] | None:
@@ -39,7 +35,7 @@ def _latest_since(pk: int, since: int) -> dict[str, Any] | None:
     return {"type": "frame", "frame": live.latest_frame(sim), "stats": live.step_stats(sim, sim.step - 1)}
 
 
-class SimulationConsumer(AsyncJsonWebsocketConsumer):
+class SimulationConsumer(JsonMessageConsumer):
     sim_pk: int | None = None
     group: str | None = None
 
@@ -62,26 +58,19 @@ class SimulationConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
-        try:
-            message = json.loads(text_data or "")
-        except json.JSONDecodeError as exc:
-            await self.send_json({"type": "error", "error": f"malformed JSON: {exc.msg}"})
-            return
-        kind = message.get("type") if isinstance(message, dict) else None
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ping":
             await self.send_json({"type": "pong"})
-        elif kind == "sync" and isinstance(message.get("since"), int) and self.sim_pk is not None:
-            frame = await database_sync_to_async(_latest_since)(self.sim_pk, message["since"])
+        elif kind == "sync" and isinstance(content.get("since"), int) and self.sim_pk is not None:
+            frame = await database_sync_to_async(_latest_since)(self.sim_pk, content["since"])
             if frame is not None:
                 await self.send_json(frame)
         else:
-            await self.send_json(
-                {"type": "error", "error": 'expected {"type": "ping"} or {"type": "sync", "since": <step>}'}
-            )
+            await self.send_error('expected {"type": "ping"} or {"type": "sync", "since": <step>}')
 
     async def sim_frame(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "frame", "frame": event["frame"], "stats": event.get("stats")})
 
     async def sim_state(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "state", "state": event["state"], "step": event["step"], "error": event["error"]})
+        await self.send_json({"type": "state", **{k: v for k, v in event.items() if k != "type"}})

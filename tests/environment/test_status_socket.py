@@ -49,7 +49,13 @@ async def test_ping_gets_pong() -> None:
         (b"\x00binary", "malformed JSON"),
         ('["ping"]', "expected"),
         ('{"type": "dance"}', "expected"),
+        # Decoding these used to raise out of receive (RecursionError, ValueError) and
+        # close the socket with a server error.
+        ("[" * 20_000, "nested too deeply"),
+        ('{"type": "ping", "n": ' + "9" * 5_000 + "}", "number is too long"),
+        ("[" * 100_000, "too large"),
     ],
+    ids=lambda value: value[:20] if isinstance(value, str) else None,
 )
 async def test_bad_frames_get_an_error_and_the_socket_stays_open(frame: str | bytes, says: str) -> None:
     communicator = await _connect(ORIGIN)
@@ -98,6 +104,25 @@ async def test_a_closed_socket_leaves_the_group() -> None:
 )
 async def test_origin_validator_rejects_foreign_pages(headers: list[tuple[bytes, bytes]]) -> None:
     communicator = WebsocketCommunicator(application, "/ws/status/", headers=headers)
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert not connected
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/other/", "/ws/", "/", "/ws/sim/a/b/", "/ws/status/extra/"])
+async def test_unrouted_paths_are_closed_with_4404(path: str) -> None:
+    """Channels' router raised "No route found" for these: an HTTP 500 on the handshake."""
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+    connected, _ = await communicator.connect(timeout=TIMEOUT)
+    assert connected
+    reply = await communicator.receive_json_from(timeout=TIMEOUT)
+    assert reply["type"] == "error" and path in reply["error"]
+    assert await communicator.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4404}
+    await communicator.disconnect()
+
+
+async def test_unrouted_paths_still_check_the_origin() -> None:
+    communicator = WebsocketCommunicator(application, "/ws/other/", headers=[(b"origin", b"http://evil.example.com")])
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert not connected
     await communicator.disconnect()
