@@ -22,7 +22,8 @@ class RunningSummary:
     model: str
     model_server: str
     embedding_model: str
-    database: str
+    database: str  # engine and location (host/name or the SQLite file's path)
+    database_engine: str  # "SQLite" or "PostgreSQL": what /healthz shows anyone
     vector_search: str
     channel_layer: str
     celery_broker: str
@@ -47,9 +48,11 @@ def _url_or_none(name: str) -> str | None:
 def running_summary() -> RunningSummary:
     db = settings.DATABASES["default"]
     if connection.vendor == "postgresql":
+        engine = "PostgreSQL"
         database = f"PostgreSQL {db.get('HOST') or 'local socket'}/{db.get('NAME')}"
         vector_search = "pgvector HNSW (cosine)"
     else:
+        engine = "SQLite"
         database = f"SQLite {db.get('NAME')}"
         vector_search = "numpy, per-owner matrices"
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
@@ -68,6 +71,7 @@ def running_summary() -> RunningSummary:
         model_server=_without_credentials(settings.LLM_BASE_URL) if settings.LLM_BASE_URL else "in-process",
         embedding_model=settings.EMBEDDING_MODEL,
         database=database,
+        database_engine=engine,
         vector_search=vector_search,
         channel_layer=layer,
         celery_broker=broker,

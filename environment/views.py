@@ -9,9 +9,25 @@ from environment.selectors import running_summary
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    return render_home(request)
+
+
+def render_home(
+    request: HttpRequest, *, form_error: str = "", status: int = 200, fork: dict[str, str] | None = None
+) -> HttpResponse:
+    """The landing page; the forms on it (fork, delete) come back here with `form_error` shown.
+
+    `fork` refills the fork form (`source`, `name`) after a refused fork.
+    """
     from reverie.selectors import simulations_overview
 
-    return render(request, "environment/home.html", {"summary": running_summary(), "sims": simulations_overview()})
+    context = {
+        "summary": running_summary(),
+        "sims": simulations_overview(),
+        "form_error": form_error,
+        "fork": fork or {},
+    }
+    return render(request, "environment/home.html", context, status=status)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -20,7 +36,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {
             "model": summary.model,
             "embedding_model": summary.embedding_model,
-            "database": summary.database,
+            # The engine only: anyone may ask, and the file's path or host is nobody's business.
+            "database": summary.database_engine,
             "channel_layer": summary.channel_layer,
             "celery_broker": summary.celery_broker,
         }

@@ -278,18 +278,32 @@ def control(request: HttpRequest, sim: str) -> JsonResponse:
     return JsonResponse({"state": found.run_state, "step": found.step, "error": found.run_error or None})
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """API clients ask for JSON (Accept: application/json); a browser's form post prefers HTML."""
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def _refused(request: HttpRequest, message: str, status: int, **fork: str) -> HttpResponse:
+    """A refused form action: JSON for API clients, the home page with the message for forms."""
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    from environment.views import render_home
+
+    return render_home(request, form_error=message, status=status, fork=fork or None)
+
+
 @require_POST
 def fork(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("reverie.add_simulation"):
-        return _forbidden(_("Your account may not fork simulations."))
+        return _refused(request, _("Your account may not fork simulations."), 403)
     source, name = request.POST.get("source", ""), request.POST.get("name", "")
     try:
         new = services.fork(source, name)
     except services.SimulationNotFound:
-        raise Http404(_("There is no simulation with that name.")) from None
+        return _refused(request, _("There is no simulation with that name."), 404, source=source, name=name)
     except services.SimulationError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    if request.headers.get("Accept", "").startswith("application/json"):
+        return _refused(request, str(exc), 400, source=source, name=name)
+    if _wants_json(request):
         return JsonResponse({"name": new.name, "url": reverse("simulator_sim", kwargs={"sim": new.name})})
     return redirect("simulator_sim", sim=new.name)
 
@@ -297,13 +311,13 @@ def fork(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete(request: HttpRequest, sim: str) -> HttpResponse:
     if not request.user.has_perm("reverie.delete_simulation"):
-        return _forbidden(_("Your account may not delete simulations."))
+        return _refused(request, _("Your account may not delete simulations."), 403)
     found = _sim(sim)
     try:
         services.delete(found)
     except services.SimulationError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    if request.headers.get("Accept", "").startswith("application/json"):
+        return _refused(request, str(exc), 400)
+    if _wants_json(request):
         return JsonResponse({"deleted": found.name})
     return redirect("home")
 

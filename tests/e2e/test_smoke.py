@@ -22,7 +22,11 @@ def test_healthz_answers_in_the_browser_from_the_test_database(page, server):
     assert resp is not None and resp.status == 200
     data = resp.json()
     assert data["model"] == server.env["LLM_MODEL"]
-    assert str(server.db_path) in data["database"]  # the server reads the pytest test database
+    assert data["database"] == "SQLite"  # the engine only, never the file's path
+    assert str(server.db_path) not in resp.text()
+    page.goto("/")
+    # The server reads the pytest test database (the home page names the file).
+    assert str(server.db_path) in page.locator("#database").inner_text()
     assert page.console_errors == []
     assert page.page_errors == []
 

@@ -82,7 +82,9 @@ def test_healthz_reports_the_same_facts_as_json(client: Client) -> None:
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert body["model"] == "openai:test-model-7b"
-    assert body["database"].split()[0] == {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[connection.vendor]
+    assert body["database"] == {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[connection.vendor]
+    # The engine only: no file path, host or database name for anonymous callers.
+    assert str(settings.DATABASES["default"]["NAME"]) not in response.content.decode()
     assert body["channel_layer"] == "InMemoryChannelLayer"
     assert set(body) == {"model", "embedding_model", "database", "channel_layer", "celery_broker"}
 

@@ -226,8 +226,40 @@ def test_fork_and_delete_through_the_pages(client, run, controller):
     assert client.post("/sims/town-2/delete/").status_code == 302
     assert not Simulation.objects.filter(name="town-2").exists()
     assert not VectorItem.objects.filter(owner__in=owners).exists()
-    refused = client.post(f"/sims/{BASE}/delete/")
+    refused = client.post(f"/sims/{BASE}/delete/", headers={"Accept": "application/json"})
     assert refused.status_code == 400 and "cannot be deleted" in refused.json()["error"]
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_refused_form_post_shows_the_home_page_with_the_message(client, run, controller):
+    """The forms on the home page used to get raw JSON ({"error": ...}) back on a refusal."""
+    client.force_login(controller)
+    for headers in ({"Accept": BROWSER_ACCEPT}, {}):
+        clash = client.post("/sims/fork/", {"source": BASE, "name": "town-1"}, headers=headers)
+        assert clash.status_code == 400 and clash["Content-Type"].startswith("text/html")
+        page = clash.content.decode()
+        assert 'id="form-error"' in page and "already exists" in page
+        assert 'placeholder="my-town" value="town-1"' in page  # the form keeps what was typed
+        assert f'<option value="{BASE}" selected>' in page
+    missing = client.post("/sims/fork/", {"source": "nowhere", "name": "x"}, headers={"Accept": BROWSER_ACCEPT})
+    assert missing.status_code == 404 and 'id="form-error"' in missing.content.decode()
+    refused = client.post(f"/sims/{BASE}/delete/", headers={"Accept": BROWSER_ACCEPT})
+    assert refused.status_code == 400 and "cannot be deleted" in refused.content.decode()
+    assert 'id="form-error"' in refused.content.decode()
+    # API clients asking for JSON still get JSON, refusals included.
+    api = client.post("/sims/fork/", {"source": "nowhere", "name": "x"}, headers={"Accept": "application/json"})
+    assert api.status_code == 404 and "no simulation" in api.json()["error"]
+
+
+def test_a_form_post_without_permission_shows_the_page(client, run, django_user_model):
+    django_user_model.objects.create_user("visitor", password="pw")
+    client.login(username="visitor", password="pw")
+    refused = client.post("/sims/fork/", {"source": BASE, "name": "nope"}, headers={"Accept": BROWSER_ACCEPT})
+    assert refused.status_code == 403 and "may not fork" in refused.content.decode()
+    api = client.post("/sims/town-1/delete/", headers={"Accept": "application/json"})
+    assert api.status_code == 403 and "may not delete" in api.json()["error"]
 
 
 def test_sprites_are_pngs_drawn_from_the_name(client):
