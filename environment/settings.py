@@ -148,6 +148,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# --- Cache and sign-in throttling ------------------------------------------------
+# The cache holds failed sign-in counts (environment/auth.py). Per process without
+# Redis (the one-process default); shared by every web process with it.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+AUTHENTICATION_BACKENDS = ["environment.auth.ThrottledModelBackend"]
+# This many wrong passwords for one username from one address within
+# LOGIN_LOCKOUT_SECONDS lock that pair for LOGIN_LOCKOUT_SECONDS (0 turns it off).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
 # --- Static files, i18n -------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
