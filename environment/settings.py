@@ -37,7 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "environment.apps.StaticFilesConfig",  # django.contrib.staticfiles, skipping unused Phaser builds
     "channels",
     "django_celery_results",
     "environment",
@@ -166,6 +166,14 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # --- Static files, i18n -------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# collectstatic writes content-hashed copies (site.3f2a….css) plus .gz and .br files;
+# with DEBUG=false WhiteNoise serves them compressed and cached for a year. With
+# DEBUG=true `{% static %}` gives the plain names and WhiteNoise finds the files through
+# the finders, so nothing needs collecting during development.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 STATICFILES_DIRS: list[object] = [BASE_DIR / "static_dirs"]
 if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
     # npm packages are served as static files (no CDN): /static/vendor/phaser/phaser.min.js

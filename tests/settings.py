@@ -12,7 +12,13 @@ from __future__ import annotations
 import os
 
 from environment.settings import *  # noqa: F403
-from environment.settings import DATABASES
+from environment.settings import DATABASES, STORAGES
+
+# pytest-django runs the tests with DEBUG=False, where the manifest storage would look
+# every `{% static %}` name up in STATIC_ROOT's manifest (absent, or stale from another
+# collectstatic): plain names here. The production storage has its own test
+# (tests/environment/test_static_files.py) and the browser tests' server uses it.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 TEST_POSTGRES = os.environ.get("TEST_POSTGRES", "1").strip().lower() not in {"0", "false", "no", "off"}
 
