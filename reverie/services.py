@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,10 +136,49 @@ def _load_base(name: str) -> Simulation:
     return sim
 
 
-def _check_new_name(name: str) -> str:
+# The one rule for a new simulation's name, used by every way a name is made: the fork
+# form and its JSON API (environment/smallville/views.py), the CLI's --name and prompt
+# (reverie/cli.py), scripts and bench/ -- all call fork(), which calls this.
+# A name becomes a URL path segment (/simulator_home/<name>/), a lookup key in commands
+# and a label in logs, so it must survive all three unchanged:
+# - surrounding whitespace is removed, not refused: a pasted "july1 " means "july1";
+# - "/" and "\\" would split or escape the path segment;
+# - "." and ".." (and any all-dots name) are path segments that browsers and proxies
+#   resolve away, so every link would point at another page;
+# - "?", "#" and "%" start a query, a fragment or an escape in a hand-built URL (a shell
+#   script, a link typed by a person, JavaScript joining strings), which then names
+#   another run; reverse() would escape them, but not everything goes through reverse();
+# - control characters (Unicode Cc: NUL, newline, tab, DEL...), line and paragraph
+#   separators (Zl, Zp), invisible format characters (Cf: zero-width spaces, bidi
+#   overrides that display a name backwards) and lone surrogates (Cs, not encodable in
+#   UTF-8) break paths, log lines and terminals, or make two different names look alike.
+NAME_MAX_LENGTH = 200  # Simulation.name's max_length
+_NAME_FORBIDDEN_CHARS = "/\\?#%"
+_NAME_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def check_simulation_name(name: str | None) -> str:
+    """The name, stripped, if it may name a new simulation; SimulationError (one line) if not."""
     name = (name or "").strip()
-    if not name or len(name) > 200 or "/" in name or "\\" in name:
-        raise SimulationError(f"{name!r} is not a usable simulation name (1-200 characters, no slashes)")
+    if not name:
+        raise SimulationError("a simulation name cannot be empty")
+    if len(name) > NAME_MAX_LENGTH:
+        raise SimulationError(f"a simulation name has at most {NAME_MAX_LENGTH} characters, got {len(name)}")
+    bad = [c for c in name if unicodedata.category(c) in _NAME_FORBIDDEN_CATEGORIES]
+    if bad:
+        codes = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in bad))
+        raise SimulationError(
+            f"{name!r} is not a usable simulation name: it contains control or invisible characters ({codes})"
+        )
+    if set(name) == {"."}:
+        raise SimulationError(f"{name!r} is not a usable simulation name: a name cannot be only dots")
+    if any(c in _NAME_FORBIDDEN_CHARS for c in name):
+        raise SimulationError(f"{name!r} is not a usable simulation name: no slashes, ?, # or % (they break its links)")
+    return name
+
+
+def _check_new_name(name: str) -> str:
+    name = check_simulation_name(name)
     if Simulation.objects.filter(name=name).exists() or (BASES / name / "meta.yaml").is_file():
         raise SimulationExists(f"a simulation named {name!r} already exists; pick another name")
     return name
@@ -329,23 +369,65 @@ def run_steps(
 # --- history (whispers) and interviews ----------------------------------------------
 
 
-def _history_rows(path: str) -> list[tuple[str, list[str]]]:
+# A history file is a few lines per persona; anything this big is the wrong file, and
+# reading it whole (then embedding every line) would stall the command.
+HISTORY_MAX_BYTES = 10 * 1024 * 1024
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 2**20:.3g} MB" if size >= 2**20 else f"{size:,} bytes"
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    line: int  # where the row starts in the file (1 is the header)
+    name: str
+    whispers: list[str]
+
+
+def _history_rows(path: str) -> list[HistoryRow]:
+    """The rows of a Name,Whisper CSV file; HistoryFileError naming the file (and line).
+
+    Accepts a UTF-8 byte-order mark and Windows (CRLF) line endings, as spreadsheet
+    programs write them; refuses a file over HISTORY_MAX_BYTES before reading it.
+    """
     file = Path(path) if Path(path).is_absolute() else BASES / path
+    limit = _size_text(HISTORY_MAX_BYTES)
     try:
-        text = file.resolve().read_text(encoding="utf-8")
+        file = file.resolve()
+        size = file.stat().st_size
+        if size > HISTORY_MAX_BYTES:
+            raise HistoryFileError(
+                f"history file {path!r} is {size:,} bytes, over the {limit} limit for history files; "
+                "is it the right file?"
+            )
+        # utf-8-sig drops a leading BOM (so the header still reads Name,Whisper); text mode
+        # turns Windows "\r\n" (and old Mac "\r") line endings into "\n".
+        with file.open(encoding="utf-8-sig") as handle:
+            text = handle.read(HISTORY_MAX_BYTES + 1)  # never more, even if the file grew since stat
     except OSError as exc:
         raise HistoryFileError(f"cannot read history file {path!r}: {exc.strerror or exc}") from None
-    rows: list[tuple[str, list[str]]] = []
+    except UnicodeDecodeError:
+        raise HistoryFileError(f"history file {path!r} is not UTF-8 text; save it as CSV UTF-8") from None
+    if len(text) > HISTORY_MAX_BYTES:
+        raise HistoryFileError(f"history file {path!r} is over the {limit} limit for history files")
+    rows: list[HistoryRow] = []
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header[:2]] != ["name", "whisper"]:
-        raise HistoryFileError(f"{path}:1: the header must be Name,Whisper")
-    for line_no, row in enumerate(reader, start=2):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) != 2 or not row[0].strip() or not row[1].strip():
-            raise HistoryFileError(f"{path}:{line_no}: expected 'name,memory; memory; ...', got {row!r}")
-        rows.append((row[0].strip(), [s for s in row[1].split(";") if s.strip()]))
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:2]] != ["name", "whisper"]:
+            raise HistoryFileError(f"{path}:1: the header must be Name,Whisper")
+        line_no = reader.line_num + 1  # the line the next row starts on
+        for row in reader:
+            start, line_no = line_no, reader.line_num + 1
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            whispers = [s.strip() for s in row[1].split(";") if s.strip()] if len(row) == 2 else []
+            if len(row) != 2 or not row[0].strip() or not whispers:
+                raise HistoryFileError(f"{path}:{start}: expected 'name,memory; memory; ...', got {row!r}")
+            rows.append(HistoryRow(start, row[0].strip(), whispers))
+    except csv.Error as exc:
+        raise HistoryFileError(f"{path}:{reader.line_num}: not a valid CSV line: {exc}") from None
     return rows
 
 
@@ -353,15 +435,19 @@ def load_history(sim: Simulation, path: str, *, gateway: Any = None) -> int:
     """Plant each row's memories ("whispers") into the named persona; all or nothing."""
     rows = _history_rows(path)
     names = set(sim.personas.values_list("name", flat=True))
-    unknown = sorted({name for name, _ in rows} - names)
+    unknown = [row for row in rows if row.name not in names]
     if unknown:
-        raise HistoryFileError(f"{path}: {', '.join(unknown)} not in simulation {sim.name!r}")
+        where = "; ".join(f"{path}:{row.line}: {row.name!r}" for row in unknown)
+        verb = "is" if len(unknown) == 1 else "are"
+        raise HistoryFileError(
+            f"{where} {verb} not in simulation {sim.name!r}; personas: {', '.join(sorted(names)) or 'none'}"
+        )
     gw = _gateway(gateway)
     session = load_session(sim)
     now = session.world.now
     added = 0
-    for name, statements in rows:
-        added += asyncio.run(whisper(gw, session.world.agents[name], statements, now))
+    for row in rows:
+        added += asyncio.run(whisper(gw, session.world.agents[row.name], row.whispers, now))
     with transaction.atomic():
         _save_memories_only(session)
     return added
