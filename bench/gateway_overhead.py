@@ -66,17 +66,20 @@ def bench_model(calls: int) -> dict[str, float]:
     backend = LlamaCppBackend(parse_model_spec("llama_cpp:bundled"))
     llm = backend.raw
     gw = Gateway(backend, recorder=MemoryRecorder(), cache_policy="off")
-    # Warm up both paths once (first call evaluates the prompt from scratch).
-    llm.create_completion(PROMPT, max_tokens=16, temperature=0.0)
-    gw.complete(PROMPT, purpose="bench.overhead", max_tokens=16)
-    direct, through = [], []
-    for _ in tqdm(range(calls), desc="bundled model, interleaved", unit="pair"):
-        t = time.perf_counter()
+    try:
+        # Warm up both paths once (first call evaluates the prompt from scratch).
         llm.create_completion(PROMPT, max_tokens=16, temperature=0.0)
-        direct.append(time.perf_counter() - t)
-        t = time.perf_counter()
         gw.complete(PROMPT, purpose="bench.overhead", max_tokens=16)
-        through.append(time.perf_counter() - t)
+        direct, through = [], []
+        for _ in tqdm(range(calls), desc="bundled model, interleaved", unit="pair"):
+            t = time.perf_counter()
+            llm.create_completion(PROMPT, max_tokens=16, temperature=0.0)
+            direct.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            gw.complete(PROMPT, purpose="bench.overhead", max_tokens=16)
+            through.append(time.perf_counter() - t)
+    finally:
+        gw.close()  # free the model now, not during interpreter shutdown (a traceback)
     d, g = median(direct), median(through)
     return {
         "direct_ms_p50": d * 1e3,

@@ -199,4 +199,11 @@ class LlamaCppBackend(Backend):
         return self._llm
 
     def close(self) -> None:
-        self._llm.close()
+        """Free the model now. Safe to call twice, and safe at exit: once closed, the
+        `Llama` object's own __del__ (which may run during interpreter shutdown, after
+        llama_cpp's globals are gone) has nothing left to free."""
+        llm = getattr(self, "_llm", None)  # absent when __init__ failed
+        if llm is None or getattr(self, "_closed", False):
+            return
+        self._closed = True
+        llm.close()
