@@ -38,6 +38,8 @@ def gateway_from_settings(*, model: str | None = None) -> Gateway:
         cache_policy=settings.LLM_CACHE,
         timeout=settings.LLM_TIMEOUT,
         concurrency=settings.LLM_CONCURRENCY or None,
+        outage_window=settings.LLM_OUTAGE_SECONDS,
+        retry_base_delay=settings.LLM_RETRY_BASE_DELAY,
     )
 
 

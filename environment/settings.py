@@ -124,6 +124,10 @@ LLM_TIMEOUT = env_float("LLM_TIMEOUT", 120.0)
 LLM_CONCURRENCY = env_int("LLM_CONCURRENCY", 0)  # 0: the backend's own default
 LLM_CACHE = env_str("LLM_CACHE") or "auto"  # auto (temperature 0) | all | off
 LLM_TRACE_RETENTION_DAYS = env_int("LLM_TRACE_RETENTION_DAYS", 30)
+# Seconds of mostly failing calls before a run waits for the model server (llm.breaker).
+LLM_OUTAGE_SECONDS = env_float("LLM_OUTAGE_SECONDS", 60.0)
+# First backoff between retries, doubling per attempt of the same fault kind (llm.retry).
+LLM_RETRY_BASE_DELAY = env_float("LLM_RETRY_BASE_DELAY", 0.5)
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL") or "sentence_transformers:bundled"
 EMBEDDING_BASE_URL = env_str("EMBEDDING_BASE_URL") or LLM_BASE_URL
 VECTOR_DIM = env_int("VECTOR_DIM", 384)

@@ -8,6 +8,7 @@ from llm.backends.base import Backend
 from llm.cache import ResponseCache
 from llm.embeddings import Embedder, OpenAIEmbedder, SentenceTransformerEmbedder
 from llm.gateway import Gateway
+from llm.retry import RetryPolicy
 from llm.spec import parse_embedding_spec, parse_model_spec
 from llm.tracing import Recorder
 
@@ -46,6 +47,8 @@ def build_gateway(
     cache_policy: str = "auto",
     timeout: float = 120.0,
     concurrency: int | None = None,
+    outage_window: float = 60.0,
+    retry_base_delay: float = 0.5,
 ) -> Gateway:
     """A gateway for `model`; the embeddings model loads on first `embed` call.
 
@@ -64,4 +67,6 @@ def build_gateway(
         cache_policy=cache_policy,
         timeout=timeout,
         concurrency=concurrency or None,
+        outage_window=outage_window,
+        retry=RetryPolicy(base_delay=retry_base_delay),
     )

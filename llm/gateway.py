@@ -7,15 +7,20 @@
     gw.embed(["a sentence"])           # L2-normalised float32 rows
 
 What it adds around a backend:
-- a timeout on every call, retries with exponential backoff and jitter on rate
-  limits, 5xx and dropped connections, and a concurrency limit per backend;
+- a timeout on every call, retries with exponential backoff and jitter, counted per
+  kind of fault (refused, dropped, timeout, rate limited, server error, bad response:
+  see llm.errors), a concurrency limit per backend, and a circuit breaker that tells
+  run loops when the server is down rather than flaky (llm.breaker, llm.resilience);
 - structured output: JSON schema -> constrained decoding where the backend can ->
   validation -> repair prompts quoting the errors (bounded) -> the caller's fallback.
   Bad model output never raises;
 - a response cache keyed by model, prompt, parameters and seed (on by default at
-  temperature 0, opt-in otherwise);
+  temperature 0, opt-in otherwise) that keeps only answers that were used: a
+  structured answer once it validated, a text answer unless it is empty; never a
+  fallback or an error;
 - a trace and accounting entry for every call, tagged with its purpose and the
-  run/step/item from `llm.context.call_context`.
+  run/step/item from `llm.context.call_context`, with every failed attempt (kind,
+  error, wait) on it.
 """
 
 from __future__ import annotations
@@ -29,27 +34,40 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel
 
 from llm.backends.base import Backend
+from llm.breaker import CircuitBreaker
 from llm.cache import MemoryCache, ResponseCache, cache_key
 from llm.context import current_context
 from llm.embeddings import Embedder
-from llm.errors import LLMConfigError, LLMError, LLMTimeout
-from llm.retry import RetryPolicy, with_retries
+from llm.errors import LLMConfigError, LLMError, RetryableError
+from llm.retry import Fault, RetryPolicy, with_retries
 from llm.structured import json_schema_for, repair_messages, repair_prompt, validate
 from llm.tracing import Accounting, NullRecorder, Recorder, Trace
 from llm.types import Completion, Generation, GenParams, Message, Outcome, Structured
 
 log = logging.getLogger(__name__)
-# Seconds the current call spent inside the backend (queueing for a slot excluded), so a
-# trace charges each call its own model time even when 25 agents share one context.
-_busy: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("llm_busy_seconds", default=None)
+
+
+@dataclass
+class _CallStats:
+    """What one gateway call spent: seconds inside the backend (queueing for a slot
+    excluded, so a trace charges each call its own model time even when 25 agents share
+    one context) and every failed attempt, retried or not."""
+
+    busy: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+
+
+_stats: contextvars.ContextVar[_CallStats | None] = contextvars.ContextVar("llm_call_stats", default=None)
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
@@ -72,6 +90,7 @@ class Gateway:
         retry: RetryPolicy | None = None,
         retry_budget: float = 300.0,
         embedding_cache_size: int = 50_000,
+        outage_window: float = 60.0,
     ) -> None:
         if cache_policy not in CACHE_POLICIES:
             raise LLMConfigError(f"LLM_CACHE={cache_policy!r}: use one of {', '.join(CACHE_POLICIES)}")
@@ -84,6 +103,7 @@ class Gateway:
         self.retry = retry or RetryPolicy()
         self.retry_budget = retry_budget
         self.accounting = Accounting()
+        self.breaker = CircuitBreaker(window=outage_window)
         self.concurrency = max(1, concurrency or backend.default_concurrency)
         self._slots = threading.BoundedSemaphore(self.concurrency)
         # Async callers and fan-out both run blocking backend calls on these threads;
@@ -169,18 +189,17 @@ class Gateway:
     ) -> Completion:
         trace = self._new_trace(purpose, kind, payload)
         start = time.perf_counter()
-        busy = [0.0]
-        token = _busy.set(busy)
-        try:
-            gens, cached = self._generate(kind, payload, params, n, None, cache, timeout)
-        except LLMError as exc:
-            self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc), seconds=busy[0])
-            raise
-        finally:
-            _busy.reset(token)
+        with _call_stats() as stats:
+            try:
+                gens, cached, key = self._generate(kind, payload, params, n, None, cache, timeout)
+            except LLMError as exc:
+                self._finish(trace, start, stats, outcome=Outcome.ERROR, error=str(exc))
+                raise
+        if key and not cached and _usable(gens):
+            self._cache_set(key, gens)  # an empty answer is never kept
         completion = _completion(gens, cached, time.perf_counter() - start)
         trace.raw = completion.texts
-        self._finish(trace, start, gens=gens, cached=cached, seconds=busy[0])
+        self._finish(trace, start, stats, gens=gens, cached=cached)
         return completion
 
     def _native_batch(
@@ -197,8 +216,10 @@ class Gateway:
                     found[i] = hit
         todo = [i for i in range(len(prompts)) if i not in found]
         fresh: list[list[Generation]] = []
+        stats = _CallStats()
         if todo:
             budget = timeout or self.timeout
+            token = _stats.set(stats)
             try:
                 fresh = self._with_backend(
                     lambda t: self.backend.complete_batch(
@@ -208,20 +229,25 @@ class Gateway:
                 )
             except LLMError as exc:
                 for p in prompts:
-                    self._finish(self._new_trace(purpose, "complete", p), start, outcome=Outcome.ERROR, error=str(exc))
+                    trace = self._new_trace(purpose, "complete", p)
+                    self._finish(trace, start, stats, outcome=Outcome.ERROR, error=str(exc))
                 raise
+            finally:
+                _stats.reset(token)
         seconds = time.perf_counter() - start
         results: list[Completion] = []
         fresh_iter = iter(fresh)
         for i, prompt in enumerate(prompts):
             cached = i in found
             gens = found[i] if cached else next(fresh_iter)
-            if not cached and use_cache:
+            if not cached and use_cache and _usable(gens):
                 self._cache_set(keys[i], gens)
             trace = self._new_trace(purpose, "complete", prompt)
             trace.raw = [g.text for g in gens]
-            # One batch, one clock: each prompt is charged its share of the time.
-            self._finish(trace, start, gens=gens, cached=cached, seconds=0.0 if cached else seconds / len(todo))
+            # One batch, one clock: each prompt is charged its share of the time (the
+            # batch's retries go on the first prompt's trace, so they are counted once).
+            share = _CallStats(0.0 if cached else seconds / len(todo), stats.faults if i == todo[0] else [])
+            self._finish(trace, start, share, gens=gens, cached=cached)
             results.append(_completion(gens, cached, seconds))
         return results
 
@@ -254,14 +280,10 @@ class Gateway:
         params = GenParams(max_tokens, temperature, 1.0, (), seed)
         trace = self._new_trace(purpose, "structured", payload)
         start = time.perf_counter()
-        busy = [0.0]
-        token = _busy.set(busy)
-        try:
+        with _call_stats() as stats:
             return self._structured_attempts(
-                schema, kind, payload, json_schema, params, fallback, max_repairs, cache, timeout, trace, start, busy
+                schema, kind, payload, json_schema, params, fallback, max_repairs, cache, timeout, trace, start, stats
             )
-        finally:
-            _busy.reset(token)
 
     def _structured_attempts(
         self,
@@ -276,7 +298,7 @@ class Gateway:
         timeout: float | None,
         trace: Trace,
         start: float,
-        busy: list[float],
+        stats: _CallStats,
     ) -> Structured[M]:
         raws: list[str] = []
         errors: list[str] = []
@@ -285,24 +307,34 @@ class Gateway:
         current = payload
         value: M | None = None
         outcome = Outcome.FALLBACK
+        first_key = ""
         for attempt in range(repairs + 1):
             try:
-                gens, cached = self._generate(kind, current, params, 1, json_schema, cache, timeout)
-            except LLMTimeout as exc:
-                errors.append(str(exc))
-                break  # a slow model will not get faster by asking again: fall back
+                # A transport failure raises: an agent must not act on a fallback because
+                # the network failed (the run loop retries the step instead).
+                gens, cached, key = self._generate(kind, current, params, 1, json_schema, cache, timeout)
             except LLMError as exc:
                 trace.raw, trace.attempts = raws, attempt + 1
-                self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc), usage=usage, seconds=busy[0])
+                self._finish(trace, start, stats, outcome=Outcome.ERROR, error=str(exc), usage=usage)
                 raise
+            first_key = first_key or key
             text = gens[0].text
             usage[0] += sum(g.prompt_tokens for g in gens)
             usage[1] += sum(g.completion_tokens for g in gens)
-            trace.cached = trace.cached or cached
             raws.append(text)
             value, problems = validate(schema, text)
+            if value is None and cached:
+                # Kept by an older version that cached every answer: ask the model instead.
+                gens, cached, _ = self._generate(kind, current, params, 1, json_schema, cache, timeout, read=False)
+                text = raws[-1] = gens[0].text
+                value, problems = validate(schema, text)
             if value is not None:
                 outcome = Outcome.FIRST_TRY if attempt == 0 else Outcome.REPAIRED
+                trace.cached = cached
+                if first_key and not (cached and attempt == 0):
+                    # Only an answer that validated is kept, and under the original
+                    # request: the next identical call gets it on its first try.
+                    self._cache_set(first_key, gens)
                 break
             errors.append("; ".join(problems))
             if attempt < repairs:
@@ -325,7 +357,7 @@ class Gateway:
         )
         trace.raw, trace.attempts = raws, result.attempts
         trace.parsed = value.model_dump(mode="json")
-        self._finish(trace, start, outcome=outcome, error=" | ".join(errors), usage=usage, seconds=busy[0])
+        self._finish(trace, start, stats, outcome=outcome, error=" | ".join(errors), usage=usage)
         return result
 
     def structured_batch(
@@ -372,6 +404,7 @@ class Gateway:
             for key, blob in _get_many(self.cache, missing).items():
                 vectors[key] = np.frombuffer(bytes.fromhex(blob), dtype=np.float32)
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in vectors}
+        stats = _CallStats()
         if todo:
             budget = timeout or self.timeout
             try:
@@ -380,9 +413,10 @@ class Gateway:
                     policy=self.retry,
                     deadline=time.monotonic() + self.retry_budget,
                     describe=f"embeddings {embedder.model_id}",
+                    on_fault=stats.faults.append,
                 )
             except LLMError as exc:
-                self._finish(trace, start, outcome=Outcome.ERROR, error=str(exc))
+                self._finish(trace, start, stats, outcome=Outcome.ERROR, error=str(exc))
                 raise
             new_entries = {}
             for key, row in zip(todo, fresh, strict=True):
@@ -396,7 +430,8 @@ class Gateway:
                 self._embeddings.popitem(last=False)
         trace.cached = not todo
         tokens = sum(len(t.split()) for t in todo.values())
-        self._finish(trace, start, usage=[tokens, 0], cached=not todo)
+        stats.busy = time.perf_counter() - start
+        self._finish(trace, start, stats, usage=[tokens, 0], cached=not todo)
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
         return np.stack([vectors[k] for k in keys]).astype(np.float32, copy=False)
@@ -464,24 +499,42 @@ class Gateway:
             log.warning("response cache write failed", exc_info=True)
 
     def _with_backend(self, fn: Callable[[float], R], timeout: float) -> R:
+        stats = _stats.get()
+
         def attempt() -> R:
             # The timeout starts once a slot is free: queueing behind other agents'
             # calls is not the model being slow.
             with self._slots:
                 began = time.perf_counter()
                 try:
-                    return fn(timeout)
+                    result = fn(timeout)
+                except RetryableError as exc:
+                    self.breaker.record_fault(exc.kind, str(exc))
+                    raise
                 finally:
-                    busy = _busy.get()
-                    if busy is not None:
-                        busy[0] += time.perf_counter() - began
+                    if stats is not None:
+                        stats.busy += time.perf_counter() - began
+            self.breaker.record_success()
+            return result
 
         return with_retries(
             attempt,
             policy=self.retry,
             deadline=time.monotonic() + max(self.retry_budget, timeout),
             describe=self.backend.describe(),
+            on_fault=stats.faults.append if stats is not None else None,
         )
+
+    def probe(self, *, timeout: float = 10.0) -> None:
+        """Ask the backend whether it answers at all (no retries, no trace); raises LLMError if not.
+
+        The run loops call this while waiting out an outage (llm.resilience)."""
+        try:
+            self.backend.probe(timeout=timeout)
+        except RetryableError as exc:
+            self.breaker.record_fault(exc.kind, str(exc))
+            raise
+        self.breaker.record_success()
 
     def _generate(
         self,
@@ -492,13 +545,18 @@ class Gateway:
         schema: dict[str, Any] | None,
         cache: bool | None,
         timeout: float | None,
-    ) -> tuple[list[Generation], bool]:
+        *,
+        read: bool = True,
+    ) -> tuple[list[Generation], bool, str]:
+        """The backend's answers, whether they came from the cache, and the cache key
+        ("" when this call is not cached). Writing the cache is the caller's decision:
+        only answers that were used are kept."""
         use_cache = self._use_cache(cache, params)
         key = self._key(kind, payload, params, n, schema) if use_cache else ""
-        if use_cache:
+        if use_cache and read:
             hit = self._cache_get(key)
             if hit is not None:
-                return hit, True
+                return hit, True, key
         budget = timeout or self.timeout
         if kind == "complete" and self.backend.prefers_chat:
             kind, payload = "chat", [{"role": "user", "content": str(payload)}]
@@ -512,9 +570,7 @@ class Gateway:
                 lambda t: self.backend.chat(payload, params=params, n=n, schema=schema, timeout=t),  # type: ignore[arg-type]
                 budget,
             )
-        if use_cache:
-            self._cache_set(key, gens)
-        return gens, False
+        return gens, False, key
 
     def _new_trace(self, purpose: str, kind: str, payload: str | list[Message]) -> Trace:
         ctx = current_context()
@@ -527,15 +583,18 @@ class Gateway:
         self,
         trace: Trace,
         start: float,
+        stats: _CallStats | None = None,
         *,
         gens: list[Generation] | None = None,
         cached: bool | None = None,
         outcome: Outcome | None = None,
         error: str = "",
         usage: list[int] | None = None,
-        seconds: float | None = None,
     ) -> None:
-        trace.seconds = time.perf_counter() - start if seconds is None else seconds
+        trace.seconds = time.perf_counter() - start if stats is None else stats.busy
+        if stats is not None:
+            trace.faults = [f.as_dict() for f in stats.faults]
+            trace.retries = sum(1 for f in stats.faults if f.wait is not None)
         if gens is not None:
             trace.prompt_tokens = sum(g.prompt_tokens for g in gens)
             trace.completion_tokens = sum(g.completion_tokens for g in gens)
@@ -560,10 +619,30 @@ class Gateway:
 
     def close(self) -> None:
         """Flush traces, let calls already running finish, then free the model (freeing
-        it under a running llama.cpp call would crash the process)."""
-        self.flush()
+        it under a running llama.cpp call would crash the process). A trace store that
+        fails here (a database gone or never migrated) is logged, never raised: it must
+        not hide the error the command is ending with."""
+        try:
+            self.flush()
+        except Exception as exc:
+            log.warning("could not store the last model-call traces: %s", " ".join(str(exc).split())[:300])
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.backend.close()
+
+
+@contextmanager
+def _call_stats() -> Iterator[_CallStats]:
+    stats = _CallStats()
+    token = _stats.set(stats)
+    try:
+        yield stats
+    finally:
+        _stats.reset(token)
+
+
+def _usable(gens: list[Generation]) -> bool:
+    """Worth caching: every sampled answer has text."""
+    return bool(gens) and all(g.text.strip() for g in gens)
 
 
 def _completion(gens: list[Generation], cached: bool, seconds: float) -> Completion:

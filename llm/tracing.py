@@ -36,6 +36,10 @@ class Trace:
     seconds: float = 0.0  # time inside the backend (waiting for a free slot not included)
     cached: bool = False
     created: float = field(default_factory=time.time)
+    # Failed attempts of this call, retried or not: [{"kind", "error", "wait"}], where
+    # wait is the pause before the next attempt (None for the attempt that gave up).
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    retries: int = 0
 
 
 class Recorder(Protocol):
@@ -75,9 +79,11 @@ class Totals:
     repairs: int = 0
     fallbacks: int = 0
     errors: int = 0
+    retries: int = 0
 
     def add(self, trace: Trace) -> None:
         self.calls += 1
+        self.retries += trace.retries
         self.prompt_tokens += trace.prompt_tokens
         self.completion_tokens += trace.completion_tokens
         self.seconds += trace.seconds
@@ -110,7 +116,17 @@ class Accounting:
         return out
 
 
-COLUMNS = ("calls", "prompt_tokens", "completion_tokens", "seconds", "cache_hits", "repairs", "fallbacks", "errors")
+COLUMNS = (
+    "calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "seconds",
+    "cache_hits",
+    "repairs",
+    "fallbacks",
+    "retries",
+    "errors",
+)
 
 
 def format_table(rows: Iterable[tuple[str, str, Totals]]) -> str:
@@ -126,6 +142,7 @@ def format_table(rows: Iterable[tuple[str, str, Totals]]) -> str:
         "cache",
         "repairs",
         "fallbacks",
+        "retries",
         "errors",
     )
     body: list[tuple[str, ...]] = []
@@ -155,5 +172,6 @@ def _cells(run: str, purpose: str, t: Totals) -> tuple[str, ...]:
         str(t.cache_hits),
         str(t.repairs),
         str(t.fallbacks),
+        str(t.retries),
         str(t.errors),
     )

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from llm.errors import LLMError
+from llm.resilience import GuardEvent, RunGuard
 from reverie.engine.clock import format_game_time
 
 FORK_PROMPT = "Enter the name of the forked simulation: "
@@ -166,6 +167,8 @@ class ReverieCli:
         self.model_used = False  # a command needed the model (see release_model)
         self.interrupted = False  # Ctrl-C stopped a command: a model call may still be running in a thread
         self.unattended = False
+        # Stop with the one-line error when the model server is down, instead of waiting for it.
+        self.stop_on_outage = False
         self._use_input = self._stdin_is_terminal()
         self._echo = not self._use_input and not _isatty(stdin)
 
@@ -421,9 +424,10 @@ class ReverieCli:
         self.model_used = True
         gateway = self.gateway()
         bar = _ProgressBar(self.out, sim, steps, len(self._persona_names()), gateway, self.progress_tick)
+        guard = RunGuard(gateway, stop_on_outage=self.stop_on_outage, on_event=bar.note)
         try:
             with bar:
-                new = self.services.run_steps(sim, steps, gateway=gateway, progress=bar.step_done)
+                new = self.services.run_steps(sim, steps, gateway=gateway, progress=bar.step_done, guard=guard)
         except KeyboardInterrupt:
             self.interrupted = True
             self.sim = self._reload()
@@ -582,6 +586,18 @@ class _ProgressBar:
             self._thread.join()
         self.bar.set_postfix_str(self._postfix(), refresh=False)
         self.bar.close()
+
+    def note(self, event: GuardEvent) -> None:
+        """One line when a run starts waiting for the model server and one when it resumes
+        (a retried step is only logged: it costs seconds, and the bar shows them)."""
+        if event.kind == "waiting":
+            since = time.strftime("%H:%M:%S", time.localtime(event.since))
+            self.bar.write(
+                f"{event.message}; waiting since {since} and probing (Ctrl-C stops; finished steps are saved)",
+                file=self.out,
+            )
+        elif event.kind == "resumed":
+            self.bar.write(f"resumed: {event.message}", file=self.out)
 
     def step_done(self, done: int, total: int) -> None:
         self.done = done

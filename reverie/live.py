@@ -116,7 +116,15 @@ def step_stats(sim: Simulation, step: int) -> dict[str, int]:
 
 
 def state_message(sim: Simulation) -> dict[str, Any]:
-    return {"type": "state", "state": sim.run_state, "step": sim.step, "error": sim.run_error or None}
+    return {
+        "type": "state",
+        "state": sim.run_state,
+        "step": sim.step,
+        "error": sim.run_error or None,
+        # Set while the runner waits out a model-server outage; the page shows how long.
+        "waiting_since": sim.waiting_since.isoformat() if sim.waiting_since else None,
+        "waiting_reason": sim.waiting_reason or None,
+    }
 
 
 # --- delivery -------------------------------------------------------------------------

@@ -27,6 +27,9 @@ class Simulation(models.Model):
     run_state = models.CharField(max_length=16, default="paused")  # "playing" | "paused"
     run_until = models.PositiveIntegerField(null=True, blank=True)  # stop before this step ("step" button)
     run_error = models.TextField(blank=True, default="")
+    # Set while the runner waits out a model-server outage (llm.resilience): since when, and why.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    waiting_reason = models.TextField(blank=True, default="")
     runner = models.CharField(max_length=100, blank=True, default="")  # lease holder: "<host>:<pid>:<thread>"
     runner_seen = models.DateTimeField(null=True, blank=True)  # lease heartbeat
 

@@ -18,13 +18,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from llm.resilience import GuardEvent, RunGuard, RunStopped
 from reverie import live
 from reverie.models import Simulation
 
@@ -165,16 +166,20 @@ def _thread_main(sim_pk: int) -> None:
         close_old_connections()
 
 
-def run_loop(sim_pk: int, *, gateway: Any = None) -> int:
-    """Advance while the row says "playing"; returns the number of steps run."""
-    from reverie.services import _gateway, load_session, step_once
+def run_loop(sim_pk: int, *, gateway: Any = None, guard: RunGuard | None = None) -> int:
+    """Advance while the row says "playing"; returns the number of steps run.
+
+    A model-server outage does not stop the run: the row shows "waiting for the
+    model server" (waiting_since, waiting_reason) until the server answers again,
+    and a pause asked for meanwhile ends the wait.
+    """
+    from reverie.services import GuardedStepper, _gateway
 
     sim = Simulation.objects.get(pk=sim_pk)
     done = 0
     try:
         with lease(sim) as owner:
-            session = None
-            gw = None
+            stepper = None
             while True:
                 sim = Simulation.objects.get(pk=sim_pk)
                 if sim.runner != owner or sim.run_state != "playing":
@@ -182,20 +187,46 @@ def run_loop(sim_pk: int, *, gateway: Any = None) -> int:
                 if sim.run_until is not None and sim.step >= sim.run_until:
                     Simulation.objects.filter(pk=sim_pk).update(run_state="paused", run_until=None)
                     break
-                if session is None:
+                if stepper is None:
                     gw = _gateway(gateway)
-                    session = load_session(sim)
-                step_once(session, gw)
+                    stepper = GuardedStepper(sim, gw, _page_guard(guard or RunGuard(gw), sim_pk, owner))
+                stepper.step()
                 done += 1
     except RunBusy:
         return 0
+    except RunStopped:
+        pass  # paused (or taken over) while waiting for the model server
     except Exception as exc:
         log.exception("simulation %s stopped with an error", sim.name)
         message = f"{type(exc).__name__}: {exc}"
         Simulation.objects.filter(pk=sim_pk).update(run_state="paused", run_until=None, run_error=message[:2000])
+    finally:
+        Simulation.objects.filter(pk=sim_pk).exclude(waiting_since=None).update(waiting_since=None, waiting_reason="")
     sim = Simulation.objects.get(pk=sim_pk)
     live.publish_state(sim)
     return done
+
+
+def _page_guard(guard: RunGuard, sim_pk: int, owner: str) -> RunGuard:
+    """The guard, reporting outages on the row (and to the pages), and ending a wait
+    when the run is paused or its lease lost."""
+
+    def on_event(event: GuardEvent) -> None:
+        if event.kind == "waiting":
+            since = datetime.fromtimestamp(event.since, tz=UTC)
+            Simulation.objects.filter(pk=sim_pk).update(waiting_since=since, waiting_reason=event.message[:2000])
+        elif event.kind == "resumed":
+            Simulation.objects.filter(pk=sim_pk).update(waiting_since=None, waiting_reason="")
+        else:
+            return
+        live.publish_state(Simulation.objects.get(pk=sim_pk))
+
+    def should_stop() -> bool:
+        row = Simulation.objects.filter(pk=sim_pk).values("run_state", "runner").first()
+        return row is None or row["run_state"] != "playing" or row["runner"] != owner
+
+    guard.on_event, guard.should_stop = on_event, should_stop
+    return guard
 
 
 def wait_idle(sim: Simulation, timeout: float = 30.0) -> bool:

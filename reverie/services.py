@@ -28,6 +28,7 @@ from django.utils import timezone
 from environment.vectors.models import VectorItem
 from environment.vectors.store import get_vector_store
 from llm.context import call_context
+from llm.resilience import RunGuard
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.persona import Identity, Scratch, identity_from_dict, scratch_from_dict, scratch_to_dict
 from reverie.engine.ports import InMemoryVectorIndex
@@ -343,9 +344,19 @@ def step_once(session: Session, gateway: Any) -> int:
 
 
 def run_steps(
-    sim: Simulation, steps: int, *, gateway: Any = None, progress: Callable[[int, int], None] | None = None
+    sim: Simulation,
+    steps: int,
+    *,
+    gateway: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+    guard: RunGuard | None = None,
 ) -> Simulation:
-    """Advance `steps` steps, committing each one as it finishes."""
+    """Advance `steps` steps, committing each one as it finishes.
+
+    Model-server faults cost time, not the run: a step whose calls still fail after
+    the gateway's retries is thrown away and run again, and an outage is waited out
+    (see llm.resilience; `guard` says how, e.g. stop_on_outage and what to report).
+    """
     if steps < 1:
         raise SimulationError(f"the number of steps must be a positive whole number, got {steps}")
     if sim.is_base:
@@ -353,17 +364,36 @@ def run_steps(
     from reverie.runner import RunBusy, lease
 
     gw = _gateway(gateway)
+    guard = guard or RunGuard(gw)
     try:
         with lease(sim):
-            session = load_session(sim)
+            stepper = GuardedStepper(sim, gw, guard)
             for done in range(1, steps + 1):
-                step_once(session, gw)
+                stepper.step()
                 if progress is not None:
                     progress(done, steps)
     except RunBusy as exc:
         raise SimulationError(str(exc)) from None
     sim.refresh_from_db()
     return sim
+
+
+class GuardedStepper:
+    """Runs steps under a RunGuard: a failed step is rolled back by reloading the
+    session from the database (the step never reached it) and run again."""
+
+    def __init__(self, sim: Simulation, gateway: Any, guard: RunGuard) -> None:
+        self.sim, self.gateway, self.guard = sim, gateway, guard
+        self.session = load_session(sim)
+
+    def step(self) -> int:
+        return self.guard.run(
+            lambda: step_once(self.session, self.gateway), rollback=self._reload, what=f"step {self.session.world.step}"
+        )
+
+    def _reload(self) -> None:
+        self.sim.refresh_from_db()
+        self.session = load_session(self.sim)
 
 
 # --- history (whispers) and interviews ----------------------------------------------

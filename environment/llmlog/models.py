@@ -21,6 +21,9 @@ class LLMCall(models.Model):
     completion_tokens = models.IntegerField(default=0)
     seconds = models.FloatField(default=0.0)
     error = models.TextField(blank=True)
+    # Failed attempts: how many were retried, and each one's {"kind", "error", "wait"}.
+    retries = models.PositiveSmallIntegerField(default=0)
+    faults = models.JSONField(default=list, blank=True)
     prompt = models.TextField(blank=True)
     raw = models.JSONField(default=list, blank=True)
     parsed = models.JSONField(null=True, blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -49,6 +50,7 @@ def stats_by_run_and_purpose(*, run: str | None = None, since: datetime | None =
             repairs=Count("id", filter=Q(outcome="repaired")),
             fallbacks=Count("id", filter=Q(outcome="fallback")),
             errors=Count("id", filter=Q(outcome="error")),
+            retries=Sum("retries"),
         )
         .order_by("run", "purpose")
     )
@@ -65,7 +67,19 @@ def stats_by_run_and_purpose(*, run: str | None = None, since: datetime | None =
                 repairs=r["repairs"],
                 fallbacks=r["fallbacks"],
                 errors=r["errors"],
+                retries=r["retries"] or 0,
             ),
         )
         for r in rows
     ]
+
+
+def faults_by_purpose(*, run: str | None = None, since: datetime | None = None) -> dict[tuple[str, str], Counter[str]]:
+    """Failed attempts per (run, purpose) and fault kind (refused, dropped, timeout, ...),
+    retried or not. Only calls that had faults are read."""
+    out: dict[tuple[str, str], Counter[str]] = {}
+    rows = traces(run=run, since=since).exclude(faults=[]).values_list("run", "purpose", "faults")
+    for run_label, purpose, faults in rows.iterator():
+        counter = out.setdefault((run_label, purpose), Counter())
+        counter.update(f.get("kind", "?") for f in faults or [] if isinstance(f, dict))
+    return out

@@ -84,6 +84,8 @@ def _row(t: Trace) -> LLMCall:
         completion_tokens=t.completion_tokens,
         seconds=t.seconds,
         error=t.error,
+        retries=min(t.retries, 32767),
+        faults=list(t.faults),
         prompt=t.prompt,
         raw=list(t.raw),
         parsed=t.parsed,

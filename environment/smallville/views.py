@@ -275,7 +275,7 @@ def control(request: HttpRequest, sim: str) -> JsonResponse:
         found = runner.request(found, request.POST.get("action", ""))
     except services.SimulationError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({"state": found.run_state, "step": found.step, "error": found.run_error or None})
+    return JsonResponse({k: v for k, v in live.state_message(found).items() if k != "type"})
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -12,9 +12,10 @@ from llm.types import Generation, GenParams, Message
 class Backend(abc.ABC):
     """A model behind one of the supported engines.
 
-    `timeout` is in seconds for this call; a backend raises LLMTimeout when it passes,
-    RetryableError for failures worth retrying, LLMConfigError / LLMUnavailable for
-    the rest. `schema` (a JSON schema) asks for constrained decoding where supported.
+    `timeout` is in seconds for this call; a backend raises LLMTimeout when it
+    passes, RetryableError (with its fault kind) for failures worth retrying,
+    LLMConfigError / LLMUnavailable for the rest. No other exception may escape.
+    `schema` (a JSON schema) asks for constrained decoding where supported.
     """
 
     kind: str = "?"
@@ -42,6 +43,10 @@ class Backend(abc.ABC):
         self, prompts: list[str], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
     ) -> list[list[Generation]]:
         return [self.complete(p, params=params, n=n, schema=schema, timeout=timeout) for p in prompts]
+
+    def probe(self, *, timeout: float) -> None:  # noqa: B027 - optional hook
+        """Raise RetryableError (or LLMError) unless the model answers at all; an
+        in-process model always does."""
 
     def describe(self) -> str:
         return f"{self.kind}:{self.model_id}"

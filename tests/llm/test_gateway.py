@@ -13,8 +13,9 @@ from llm.context import call_context
 from llm.errors import LLMRateLimited, LLMTimeout, LLMUnavailable, RetryableError
 from llm.gateway import Gateway
 from llm.retry import RetryPolicy
+from llm.structured import json_schema_for
 from llm.tracing import MemoryRecorder, format_table
-from llm.types import Outcome
+from llm.types import GenParams, Outcome
 from tests.llm.fakes import FakeEmbedder, ScriptedBackend
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
@@ -86,15 +87,17 @@ def test_structured_falls_back_after_bounded_repairs_and_never_raises():
     assert gw.accounting.total().fallbacks == 1
 
 
-def test_structured_timeout_falls_back_without_retrying():
-    gw, backend, _ = make([LLMTimeout("too slow")])
-    result = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
-    assert result.outcome == Outcome.FALLBACK and "too slow" in result.errors[0]
-    assert len(backend.calls) == 1
+def test_structured_timeout_raises_instead_of_falling_back():
+    # An agent must not act on a fallback because the model was slow: the step fails
+    # and the run loop runs it again (llm.resilience).
+    gw, backend, rec = make([LLMTimeout("too slow")])
+    with pytest.raises(LLMTimeout, match="too slow"):
+        gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    assert len(backend.calls) == 1 and rec.traces[-1].outcome == Outcome.ERROR
 
 
 def test_structured_raises_when_the_server_is_gone_and_records_an_error():
-    gw, _, rec = make([RetryableError("refused", kind="connection")] * 5)
+    gw, _, rec = make([RetryableError("refused", kind="refused")] * 5)
     with pytest.raises(LLMUnavailable, match="refused"):
         gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
     assert rec.traces[-1].outcome == Outcome.ERROR
@@ -108,22 +111,62 @@ def test_structured_needs_exactly_one_of_prompt_or_messages():
 
 # ---------------------------------------------------------------- retries
 def test_rate_limits_back_off_then_succeed():
-    gw, backend, _ = make([RetryableError("429", kind="rate_limit", retry_after=0.01)] * 2 + ["fine"])
+    gw, backend, _ = make([RetryableError("429", kind="rate_limited", retry_after=0.01)] * 2 + ["fine"])
     assert gw.complete("hi", purpose="p").text == "fine"
     assert len(backend.calls) == 3
 
 
 def test_endless_rate_limits_end_in_a_clear_error():
-    gw, _, _ = make([RetryableError("429", kind="rate_limit", retry_after=0.0)] * 20)
+    gw, _, _ = make([RetryableError("429", kind="rate_limited", retry_after=0.0)] * 20)
     with pytest.raises(LLMRateLimited, match="LLM_CONCURRENCY"):
         gw.complete("hi", purpose="p")
 
 
 def test_refused_connections_give_up_after_few_attempts():
-    gw, backend, _ = make([RetryableError("refused", kind="connection")] * 10)
-    with pytest.raises(LLMUnavailable):
+    gw, backend, _ = make([RetryableError("refused", kind="refused")] * 10)
+    with pytest.raises(LLMUnavailable) as err:
         gw.complete("hi", purpose="p")
-    assert len(backend.calls) == FAST_RETRY.max_connection_attempts
+    assert len(backend.calls) == FAST_RETRY.limit("refused") == 3
+    assert err.value.kind == "refused" and "gave up after 3 refused of 3 attempts" in str(err.value)
+
+
+def test_each_fault_kind_has_its_own_attempt_count():
+    # Two 500s then a dropped connection used to end the call on the connection limit
+    # (the last error decided). Now each kind is counted on its own, and the call lives.
+    script = [RetryableError("500", kind="server_error")] * 2 + [RetryableError("drop", kind="dropped")]
+    script += [RetryableError("500", kind="server_error")] * 2 + [RetryableError("drop", kind="dropped")] + ["fine"]
+    gw, backend, rec = make(script)
+    assert gw.complete("hi", purpose="p").text == "fine"
+    assert len(backend.calls) == 7
+    trace = rec.traces[-1]
+    assert trace.retries == 6 and [f["kind"] for f in trace.faults] == ["server_error"] * 2 + ["dropped"] + [
+        "server_error"
+    ] * 2 + ["dropped"]
+    assert all(f["wait"] is not None for f in trace.faults)
+    assert gw.accounting.total().retries == 6
+
+
+def test_a_call_that_gives_up_names_every_fault_it_saw():
+    script = [RetryableError("dropped mid-body", kind="dropped")] * 2 + [RetryableError("500", kind="server_error")] * 6
+    gw, _, rec = make(script)
+    with pytest.raises(LLMUnavailable) as err:
+        gw.complete("hi", purpose="p")
+    assert err.value.kind == "server_error" and err.value.faults == {"dropped": 2, "server_error": 6}
+    assert "gave up after 6 server_error of 8 attempts; also 2 dropped" in str(err.value)
+    trace = rec.traces[-1]
+    assert trace.outcome == Outcome.ERROR and trace.retries == 7 and trace.faults[-1]["wait"] is None
+
+
+def test_timeouts_from_a_server_are_retried_then_raise_a_timeout():
+    gw, backend, _ = make([RetryableError("no answer within 1s", kind="timeout")] * 5)
+    with pytest.raises(LLMTimeout):
+        gw.complete("hi", purpose="p")
+    assert len(backend.calls) == 3
+
+
+def test_unknown_fault_kinds_are_a_programming_error():
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        RetryableError("x", kind="connection")
 
 
 def test_backoff_grows_and_respects_retry_after():
@@ -156,6 +199,60 @@ def test_cache_policy_off_never_caches():
     gw.complete("x", purpose="p")
     gw.complete("x", purpose="p", cache=True)
     assert len(backend.calls) == 2
+
+
+VALID = '{"place": "park", "minutes": 10}'
+
+
+def test_a_structured_answer_is_cached_only_once_it_validated():
+    gw, backend, _ = make([VALID])
+    first = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    again = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    assert first.outcome == again.outcome == Outcome.FIRST_TRY and again.value.place == "park"
+    assert len(backend.calls) == 1 and len(gw.cache) == 1
+
+
+def test_a_fallback_is_never_cached_so_the_next_call_asks_again():
+    gw, backend, _ = make(["nonsense"] * 3 + [VALID])
+    first = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    assert first.outcome == Outcome.FALLBACK and len(gw.cache) == 0
+    again = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    assert again.outcome == Outcome.FIRST_TRY and len(backend.calls) == 4
+
+
+def test_a_repaired_answer_is_cached_under_the_original_request():
+    gw, backend, rec = make(["nonsense", VALID])
+    first = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    assert first.outcome == Outcome.REPAIRED and len(gw.cache) == 1
+    again = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    # The next identical call gets the validated answer at once; the garbage is gone.
+    assert again.outcome == Outcome.FIRST_TRY and again.value.place == "park" and rec.traces[-1].cached
+    assert len(backend.calls) == 2
+
+
+def test_an_error_is_never_cached():
+    gw, _, _ = make([RetryableError("500", kind="server_error")] * 6 + [VALID])
+    with pytest.raises(LLMUnavailable):
+        gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    assert len(gw.cache) == 0
+    assert gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p").ok
+
+
+def test_an_empty_text_answer_is_not_cached():
+    gw, backend, _ = make(["   ", "words"])
+    assert gw.complete("Say", purpose="p").text.strip() == ""
+    assert gw.complete("Say", purpose="p").text == "words"
+    assert len(backend.calls) == 2 and len(gw.cache) == 1
+    assert gw.complete("Say", purpose="p").cached
+
+
+def test_garbage_cached_by_an_older_version_is_asked_again_not_replayed():
+    gw, backend, _ = make([VALID])
+    key = gw._key("complete", "Where?", GenParams(256, 0.0, 1.0, (), None), 1, json_schema_for(Place))
+    gw.cache.set(key, json.dumps([{"text": "garbage", "prompt_tokens": 1, "completion_tokens": 1}]))
+    result = gw.structured(Place, prompt="Where?", fallback=FALLBACK, purpose="p")
+    assert result.outcome == Outcome.FIRST_TRY and result.value.place == "park" and len(backend.calls) == 1
+    assert json.loads(gw.cache.get(key))[0]["text"] == VALID  # the good answer replaced it
 
 
 def test_broken_cache_does_not_break_calls():

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from llm.errors import LLMUnavailable
+from llm.errors import LLMOutage, LLMUnavailable
+from llm.resilience import GuardEvent
 from reverie import services
 from reverie.cli import OPTION_PROMPT, CliError, ReverieCli, parse, parse_steps
 
@@ -92,10 +93,16 @@ class StubServices:
         self.sims[new_name] = sim
         return sim
 
-    def run_steps(self, sim: FakeSim, steps: int, *, gateway: Any = None, progress: Any = None) -> FakeSim:
+    def run_steps(
+        self, sim: FakeSim, steps: int, *, gateway: Any = None, progress: Any = None, guard: Any = None
+    ) -> FakeSim:
         self.calls.append(("run_steps", sim.name, steps))
+        self.guard = guard
         for done in range(1, steps + 1):
             outcome = self.run_plan.pop(0) if self.run_plan else None
+            if isinstance(outcome, GuardEvent):
+                guard.on_event(outcome)  # what the real guard reports during an outage
+                outcome = None
             if outcome is not None:
                 raise outcome
             if gateway is not None and hasattr(gateway, "accounting"):
@@ -383,6 +390,38 @@ def test_ctrl_c_during_run_stops_after_the_committed_step_and_prompts_again() ->
     )
     assert "February 13, 2023, 07:00:10 (step 1)" in run.out  # the prompt came back
     assert "saved: s1 is saved at step 1" in run.out
+
+
+def test_an_outage_during_run_prints_one_line_when_waiting_and_one_when_resuming() -> None:
+    stub = StubServices()
+    began = datetime(2026, 12, 1, 9, 30, 5).timestamp()
+    stub.run_plan = [
+        None,
+        GuardEvent("waiting", "waiting for the model server: the server stopped accepting connections", began),
+        GuardEvent("resumed", "the model server answers again after 12.5s", began, 12.5),
+        None,
+    ]
+    run = drive(lines("run 3", "fin"), stub, fork=BASE, name="s1")
+    assert run.code == 0 and run.errors == []
+    waiting = [line for line in run.out.splitlines() if "waiting for the model server" in line]
+    resumed = [line for line in run.out.splitlines() if line.startswith("resumed:")]
+    assert len(waiting) == 1 and "waiting since 09:30:05" in waiting[0] and "finished steps are saved" in waiting[0]
+    assert resumed == ["resumed: the model server answers again after 12.5s"]
+    assert "ran 3 step(s): s1 is at step 3" in run.out
+    assert stub.guard.stop_on_outage is False
+
+
+def test_stop_on_outage_reaches_the_guard_and_ends_unattended_runs_with_one_line() -> None:
+    stub = StubServices()
+    stub.run_plan = [None, LLMOutage("the model server is down: x; stopping (--stop-on-outage)", kind="refused")]
+    out, err = io.StringIO(), io.StringIO()
+    gateway = SimpleNamespace(accounting=_Accounting())
+    cli = ReverieCli(NoStdin(), out, err, services=stub, selectors=StubSelectors(), gateway=gateway)
+    cli.stop_on_outage = True
+    code = cli.main(fork=BASE, name="s1", commands=["run 5", "fin"])
+    assert code == 1 and stub.guard.stop_on_outage is True
+    assert err.getvalue().startswith("error: the model server is down: x; stopping (--stop-on-outage)")
+    assert "stopped: 1 remaining command(s) not run" in out.getvalue()
 
 
 def test_a_model_error_during_run_is_one_line_and_says_where_it_stopped() -> None:

@@ -13,6 +13,9 @@ Unattended (no prompts, no stdin needed; exit status 1 after an error):
         --command "run 10" --command "print persona schedule Klaus Mueller" --command fin
 
 `--resume NAME` reopens an existing simulation (e.g. after a killed run) instead of forking.
+A model server that misbehaves costs time, not the run: failed steps are run again, and
+an outage prints one line when the run starts waiting and one when it resumes;
+`--stop-on-outage` stops with a one-line error instead (for unattended scripts).
 The commands themselves are in reverie/cli.py (type `help` at the prompt).
 """
 
@@ -47,6 +50,13 @@ class Command(BaseCommand):
             help='run this command without prompting (repeatable, in order), e.g. --command "run 10" --command fin',
         )
 
+        parser.add_argument(
+            "--stop-on-outage",
+            action="store_true",
+            help="when the model server is down, stop with an error instead of waiting for it to come back "
+            "(for unattended scripts)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         fork, name, resume, commands = options["fork"], options["name"], options["resume"], options["commands"]
         if resume and (fork or name):
@@ -60,6 +70,7 @@ class Command(BaseCommand):
             options.get("stdout") or sys.stdout,
             options.get("stderr") or sys.stderr,
         )
+        cli.stop_on_outage = bool(options.get("stop_on_outage"))
         try:
             code = cli.main(fork=fork, name=name, resume=resume, commands=commands)
         finally:

@@ -134,7 +134,7 @@ def test_llm_check_unreachable_server_fails_with_one_line(tmp_path):
     )
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
-    assert "cannot reach" in last and "LLM_BASE_URL" in last and "Traceback" not in proc.stderr
+    assert "nothing is listening" in last and "LLM_BASE_URL" in last and "Traceback" not in proc.stderr
 
 
 @pytest.mark.model

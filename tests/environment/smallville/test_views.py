@@ -194,7 +194,13 @@ def test_control_requests_need_a_csrf_token(run, controller):
     page = strict.get("/simulator_home/town-1/")
     token = page.cookies["csrftoken"].value
     response = strict.post("/simulator_home/town-1/control/", {"action": "pause"}, headers={"X-CSRFToken": token})
-    assert response.status_code == 200 and response.json() == {"state": "paused", "step": 3, "error": None}
+    assert response.status_code == 200 and response.json() == {
+        "state": "paused",
+        "step": 3,
+        "error": None,
+        "waiting_since": None,
+        "waiting_reason": None,
+    }
     boot = page.content.decode()
     assert '"can_control": true' in boot
 

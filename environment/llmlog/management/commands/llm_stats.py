@@ -9,12 +9,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from environment.llmlog.selectors import stats_by_run_and_purpose
+from environment.llmlog.selectors import faults_by_purpose, stats_by_run_and_purpose
+from llm.errors import FAULT_KINDS
 from llm.tracing import format_table
 
 
 class Command(BaseCommand):
-    help = "Model calls, tokens, seconds, cache hits, repairs and fallbacks per run and purpose."
+    help = (
+        "Model calls, tokens, seconds, cache hits, repairs, fallbacks, retries and errors per run and purpose, "
+        "then the failed attempts per kind of fault (refused, dropped, timeout, rate_limited, server_error, "
+        "bad_response)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--run", help="only this run (e.g. sim:3)")
@@ -24,10 +29,27 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         since = timezone.now() - timedelta(hours=opts["hours"]) if opts["hours"] else None
         rows = stats_by_run_and_purpose(run=opts["run"], since=since)
+        faults = faults_by_purpose(run=opts["run"], since=since)
         if opts["json"]:
-            self.stdout.write(json.dumps([{"run": r, "purpose": p, **vars(t)} for r, p, t in rows], indent=2))
+            out = [{"run": r, "purpose": p, **vars(t), "faults": dict(faults.get((r, p), {}))} for r, p, t in rows]
+            self.stdout.write(json.dumps(out, indent=2))
             return
         if not rows:
             self.stdout.write("no model calls recorded yet")
             return
         self.stdout.write(format_table(rows))
+        if faults:
+            self.stdout.write("\nfailed attempts by kind (retried, or the last one of a call that failed):")
+            self.stdout.write(fault_table(faults))
+
+
+def fault_table(faults: dict[tuple[str, str], Any]) -> str:
+    kinds = [k for k in FAULT_KINDS if any(c.get(k) for c in faults.values())]
+    header = ["run", "purpose", *kinds]
+    body = [[run or "-", purpose, *(str(c.get(k, 0)) for k in kinds)] for (run, purpose), c in sorted(faults.items())]
+    body.append(["TOTAL", "", *(str(sum(c.get(k, 0) for c in faults.values())) for k in kinds)])
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+             for r in [header, *body]]  # fmt: skip
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
