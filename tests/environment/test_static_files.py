@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.http import FileResponse
 from django.templatetags.static import static
 from django.test import Client, override_settings
 
@@ -20,6 +21,13 @@ PRODUCTION_STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 YEAR = "max-age=315360000"
+
+
+def _body(response: FileResponse) -> bytes:
+    try:
+        return b"".join(response.streaming_content)
+    finally:
+        response.close()  # the file WhiteNoise opened
 
 
 def test_the_production_storage_is_the_compressed_manifest_one() -> None:
@@ -50,14 +58,16 @@ def test_hashed_static_files_are_served_compressed_with_a_long_lifetime(tmp_path
         assert zipped["Content-Encoding"] == "gzip"
         assert YEAR in zipped["Cache-Control"] and "immutable" in zipped["Cache-Control"]
         original = (Path(settings.BASE_DIR) / "static_dirs" / "css" / "site.css").read_bytes()
-        assert gzip.decompress(b"".join(zipped.streaming_content)) == original
+        assert gzip.decompress(_body(zipped)) == original
 
         if importlib.util.find_spec("brotli") is not None:
             brotli = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
             assert brotli["Content-Encoding"] == "br" and YEAR in brotli["Cache-Control"]
+            _body(brotli)
 
         plain = client.get(url)  # a client that accepts no encoding gets the file as it is
-        assert "Content-Encoding" not in plain and b"".join(plain.streaming_content) == original
+        assert "Content-Encoding" not in plain and _body(plain) == original
         # The unhashed name still answers, but briefly cached: it changes with the file.
         unhashed = client.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"})
         assert unhashed.status_code == 200 and YEAR not in unhashed["Cache-Control"]
+        _body(unhashed)
