@@ -15,7 +15,8 @@ a fault drawn from a weighted mix (`--mix`):
     drop           headers and half the body, then the connection is closed
 
 and `--outage-after N --outage-seconds S` stops listening after the N-th POST for S
-seconds (every connection refused), then comes back. GET /v1/models always answers
+seconds (every connection refused), then comes back; `PUT /chaos/outage` (header
+`x-outage-seconds`) or `arm_outage()` starts one after the next POST. GET /v1/models always answers
 (outside an outage): run loops probe it while they wait. Every response closes its
 connection, so an outage refuses the next request instead of riding a kept-alive one.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import random
 import re
@@ -64,8 +66,48 @@ GATEWAY_KIND = {
     "drop": "dropped",
 }
 WORDS = ["purple", "elephant", "quietly", "negotiates", "lunar", "cabbage", "with", "seven", "spoons", "thunder"]
+ANSWER_WORDS = ["reading", "at", "the", "cafe", "painting", "garden", "talking", "with", "friends", "coffee",
+                "writing", "notes", "walking", "park", "cooking", "lunch", "planning", "party"]  # fmt: skip
 STRUCTURED_MARK = re.compile(r"\(chaos-s\d+\)")
 HTML_PAGE = "<html><head><title>{code} {reason}</title></head><body><h1>{code} {reason}</h1><hr>nginx</body></html>"
+
+
+def random_instance(schema: dict[str, Any], rng: random.Random, defs: dict[str, Any] | None = None) -> Any:
+    """A random value valid for `schema` (the subset pydantic emits): varied answers make
+    agents do varied things, so a run makes the calls a real model would cause."""
+    defs = defs if defs is not None else schema.get("$defs", {})
+    if "$ref" in schema:
+        return random_instance(defs[schema["$ref"].split("/")[-1]], rng, defs)
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
+            return random_instance(rng.choice(options), rng, defs)
+    if "allOf" in schema:
+        return random_instance(schema["allOf"][0], rng, defs)
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: random_instance(props[name], rng, defs) for name in schema.get("required", list(props))}
+    if kind == "array":
+        low = int(schema.get("minItems", 1))
+        high = int(schema.get("maxItems", low + 3))
+        count = rng.randint(low, min(high, low + 3))
+        return [random_instance(schema.get("items", {}), rng, defs) for _ in range(count)]
+    if kind in ("integer", "number"):
+        low = int(schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1))
+        high = int(schema.get("maximum", schema.get("exclusiveMaximum", low + 11) - 1))
+        return rng.randint(low, max(low, high))
+    if kind == "boolean":
+        return rng.random() < 0.5
+    low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 40))
+    text = " ".join(rng.choice(ANSWER_WORDS) for _ in range(8))[:high].strip()
+    while len(text) < low:
+        text = (text + " tea").strip()
+    return text[:high]
 
 
 def parse_mix(text: str) -> dict[str, float]:
@@ -93,13 +135,13 @@ class ChaosConfig:
     max_repairs: int = 2
     delay: float = 0.0
     dim: int = 384
+    varied: bool = True  # random valid answers (False: the smallest valid instance, as fake_openai_server)
 
 
 class ChaosServer:
     def __init__(self, port: int, config: ChaosConfig) -> None:
         self.port = port
         self.config = config
-        self.rng = random.Random(config.seed)
         self.lock = threading.Lock()
         self.injected: Counter[str] = Counter()
         self.gateway_kinds: Counter[str] = Counter()
@@ -110,6 +152,7 @@ class ChaosServer:
         self.fallbacks_caused = 0
         self.outages: list[dict[str, float]] = []
         self._serial = 0
+        self._seen: Counter[str] = Counter()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -144,6 +187,13 @@ class ChaosServer:
                 "outages": list(self.outages),
             }
 
+    def arm_outage(self, seconds: float) -> None:
+        """Begin an outage of `seconds` right after the next POST is answered (so it falls
+        where the client is busy, whenever that is)."""
+        with self.lock:
+            self.config.outage_seconds = seconds
+            self.config.outage_after = self.requests + 1
+
     def _outage(self) -> None:
         """Stop listening for outage_seconds: the port refuses connections, then serves again."""
         httpd = self._httpd
@@ -174,17 +224,26 @@ class ChaosServer:
         self._thread.start()
 
     # ------------------------------------------------------------ decisions
-    def _decide(self) -> str:
+    def _rng_for(self, raw: bytes) -> random.Random:
+        """Decisions seeded by the seed, the request body and how often that body came
+        before: the same run gets the same faults and answers whatever order its
+        concurrent requests arrive in."""
+        with self.lock:
+            digest = hashlib.sha256(raw).hexdigest()
+            self._seen[digest] += 1
+            return random.Random(f"{self.config.seed}:{digest}:{self._seen[digest]}")
+
+    def _decide(self, rng: random.Random) -> str:
         with self.lock:
             self.requests += 1
             if self.config.outage_after and self.requests == self.config.outage_after:
                 threading.Thread(target=self._outage, daemon=True, name="chaos-outage").start()
-            if self.rng.random() >= self.config.fault_rate:
-                return "ok"
-            names = [f for f in FAULTS if self.config.mix.get(f, 0) > 0]
-            if not names:
-                return "ok"
-            return self.rng.choices(names, weights=[self.config.mix[f] for f in names])[0]
+        if rng.random() >= self.config.fault_rate:
+            return "ok"
+        names = [f for f in FAULTS if self.config.mix.get(f, 0) > 0]
+        if not names:
+            return "ok"
+        return rng.choices(names, weights=[self.config.mix[f] for f in names])[0]
 
     def _count(self, fault: str, *, structured: bool, depth: int) -> None:
         with self.lock:
@@ -201,11 +260,11 @@ class ChaosServer:
             else:
                 self.garbage_plain += 1
 
-    def _garbage(self, structured: bool) -> str:
+    def _garbage(self, structured: bool, rng: random.Random) -> str:
         with self.lock:
             self._serial += 1
             serial = self._serial
-            words = " ".join(self.rng.choice(WORDS) for _ in range(6))
+        words = " ".join(rng.choice(WORDS) for _ in range(6))
         return f"{words.capitalize()} (chaos-{'s' if structured else 'p'}{serial})."
 
     # ------------------------------------------------------------ HTTP
@@ -214,6 +273,14 @@ class ChaosServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_PUT(self) -> None:
+                if self.path.rstrip("/").endswith("/chaos/outage"):
+                    seconds = float(self.headers.get("x-outage-seconds", chaos.config.outage_seconds or 10))
+                    chaos.arm_outage(seconds)
+                    self._send(200, json.dumps({"armed": seconds}).encode())
+                else:
+                    self._send(404, b'{"error": {"message": "no such endpoint"}}')
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/chaos/stats"):
@@ -226,14 +293,16 @@ class ChaosServer:
                     self._send(404, b'{"error": {"message": "no such endpoint"}}')
 
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+                body = json.loads(raw or b"{}")
+                rng = chaos._rng_for(raw)
                 if chaos.config.delay:
                     time.sleep(chaos.config.delay)
                 embeddings = self.path.endswith("/embeddings")
                 chat = self.path.endswith("/chat/completions")
                 schema = None if embeddings else _schema_of(body)
                 depth = len(set(STRUCTURED_MARK.findall(json.dumps(body.get("messages") or body.get("prompt") or ""))))
-                fault = chaos._decide()
+                fault = chaos._decide(rng)
                 if embeddings and fault in ("garbage", "null_content"):
                     fault = "ok"  # no such thing for an embeddings answer
                 chaos._count(fault, structured=schema is not None, depth=depth)
@@ -242,7 +311,7 @@ class ChaosServer:
                     return
                 if fault == "slow":
                     time.sleep(chaos.config.slow_seconds)
-                payload = self._embeddings(body, fault) if embeddings else self._completion(chat, schema, fault)
+                payload = self._embeddings(body, fault) if embeddings else self._completion(chat, schema, fault, rng)
                 data = json.dumps(payload).encode()
                 if fault == "broken_json":
                     data = data[: max(1, len(data) // 2)]
@@ -261,13 +330,17 @@ class ChaosServer:
                     data = []
                 return {"object": "list", "data": data, "model": "chaos", "usage": {"prompt_tokens": 1}}
 
-            def _completion(self, chat: bool, schema: dict[str, Any] | None, fault: str) -> dict[str, Any]:
+            def _completion(
+                self, chat: bool, schema: dict[str, Any] | None, fault: str, rng: random.Random
+            ) -> dict[str, Any]:
                 if fault == "garbage":
-                    text: str | None = chaos._garbage(schema is not None)
+                    text: str | None = chaos._garbage(schema is not None, rng)
                 elif fault == "null_content":
                     text = None
+                elif schema is not None:
+                    text = json.dumps(random_instance(schema, rng) if chaos.config.varied else instance_of(schema))
                 else:
-                    text = json.dumps(instance_of(schema)) if schema else "A short plain answer."
+                    text = "A short plain answer about " + " ".join(rng.choice(ANSWER_WORDS) for _ in range(4)) + "."
                 usage = {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112}
                 if chat:
                     choice: dict[str, Any] = {

@@ -117,6 +117,8 @@ class RunGuard:
         self._emit(GuardEvent("resumed", f"the model server answers again after {seconds:.1f}s", began_wall, seconds))
 
     def _emit(self, event: GuardEvent) -> None:
-        log.warning(event.message)
-        if self.on_event is not None:
-            self.on_event(event)
+        if self.on_event is None:
+            log.warning(event.message)  # a worker's log is where people will look
+            return
+        log.info(event.message)
+        self.on_event(event)

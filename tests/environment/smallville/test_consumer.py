@@ -50,7 +50,14 @@ async def test_connect_sends_the_state_and_the_latest_frame():
     await sync_to_async(_make_run)()
     comm = await _connect("/ws/sim/live-1/")
     state = await comm.receive_json_from()
-    assert state == {"type": "state", "state": "paused", "step": 2, "error": None}
+    assert state == {
+        "type": "state",
+        "state": "paused",
+        "step": 2,
+        "error": None,
+        "waiting_since": None,
+        "waiting_reason": None,
+    }
     frame = await comm.receive_json_from()
     assert (
         frame["type"] == "frame" and frame["frame"]["step"] == 1 and frame["frame"]["agents"]["Maria Lopez"]["x"] == 6
