@@ -130,7 +130,8 @@ def test_two_hundred_steps_against_a_misbehaving_server_lose_nothing(tmp_path: P
         assert per_step == dict.fromkeys(range(STEPS), 3)
         # Memories are whole too: each persona's node ids run 1..n with none lost or doubled.
         for (persona,) in conn.execute("SELECT id FROM reverie_persona WHERE simulation_id = ?", (sim_id,)):
-            ids = [r[0] for r in conn.execute("SELECT node_id FROM reverie_memorynode WHERE persona_id = ?", (persona,))]
+            query = "SELECT node_id FROM reverie_memorynode WHERE persona_id = ?"
+            ids = [r[0] for r in conn.execute(query, (persona,))]
             assert sorted(ids) == list(range(1, len(ids) + 1))
         calls = conn.execute(
             "SELECT kind, outcome, cached, raw FROM llmlog_llmcall WHERE run = ?", (f"sim:{sim_id}",)
