@@ -18,6 +18,9 @@ from llm.spec import ModelSpec
 class Embedder(Protocol):
     model_id: str
     dim: int
+    # Served by a model server (its faults and answers count towards the gateway's
+    # circuit breaker) rather than computed in process.
+    remote: bool
 
     def encode(self, texts: list[str], *, timeout: float) -> np.ndarray: ...
 
@@ -41,6 +44,7 @@ def bundled_embedding_path() -> Path:
 
 class SentenceTransformerEmbedder:
     batch_size = 64
+    remote = False
 
     def __init__(self, spec: ModelSpec) -> None:
         target = spec.target
@@ -82,6 +86,7 @@ class SentenceTransformerEmbedder:
 
 class OpenAIEmbedder:
     batch_size = 256
+    remote = True
 
     def __init__(self, spec: ModelSpec, *, base_url: str, api_key: str) -> None:
         from llm.backends.openai_backend import OpenAIBackend

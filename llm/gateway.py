@@ -409,7 +409,7 @@ class Gateway:
             budget = timeout or self.timeout
             try:
                 fresh = with_retries(
-                    lambda: embedder.encode(list(todo.values()), timeout=budget),
+                    lambda: self._encode(embedder, list(todo.values()), budget),
                     policy=self.retry,
                     deadline=time.monotonic() + self.retry_budget,
                     describe=f"embeddings {embedder.model_id}",
@@ -435,6 +435,18 @@ class Gateway:
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
         return np.stack([vectors[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _encode(self, embedder: Embedder, texts: list[str], timeout: float) -> np.ndarray:
+        if not getattr(embedder, "remote", False):
+            return embedder.encode(texts, timeout=timeout)
+        # An embeddings server is a model server too: an outage there is an outage.
+        try:
+            vectors = embedder.encode(texts, timeout=timeout)
+        except RetryableError as exc:
+            self.breaker.record_fault(exc.kind, str(exc))
+            raise
+        self.breaker.record_success()
+        return vectors
 
     # ------------------------------------------------------------------- async twins
     async def acomplete(self, prompt: str, **kwargs: Any) -> Completion:

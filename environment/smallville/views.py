@@ -80,6 +80,7 @@ def _i18n() -> dict[str, str]:
         "minutes": _("min"), "poignancy": _("poignancy"), "buffering": _("Loading steps…"),
         "no_steps": _("No steps stored yet."), "frames_load_error": _("Could not load the stored steps."),
         "demo_load_error": _("Could not load the demo."), "bad_format": _("The demo file has an unknown format."),
+        "waiting": _("Waiting for the model server"),
     }  # fmt: skip
 
 
@@ -97,6 +98,8 @@ def _boot(request: HttpRequest, sim: Simulation, page: str, **extra: Any) -> dic
         "sec_per_step": sim.sec_per_step,
         "start_time": live.game_time(sim.start_time).isoformat(),
         "state": sim.run_state,
+        "waiting_since": sim.waiting_since.isoformat() if sim.waiting_since else None,
+        "waiting_reason": sim.waiting_reason or None,
         "can_control": _can_control(request) and not sim.is_base,
         "is_base": sim.is_base,
         "csrf_token": get_token(request),

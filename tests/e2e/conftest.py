@@ -283,9 +283,24 @@ def server(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> I
             stacklevel=1,
         )
 
+    srv = start_server(env, db_path=db_path, static_root=static_root, log_path=tmp / "server.log")
+    try:
+        yield srv
+    finally:
+        _stop(srv.process)
+        if srv.process.returncode not in (0, -15):
+            # Shown with the last test's teardown output, if anything failed there.
+            print(
+                f"daphne exited with status {srv.process.returncode}; output:\n{srv.log_text()[-20_000:]}",
+                file=sys.stderr,
+            )
+
+
+def start_server(env: dict[str, str], *, db_path: Path, static_root: Path, log_path: Path) -> Server:
+    """Start daphne with `env` on a free port and wait for /healthz (the caller stops it
+    with `stop_server`). The `server` fixture's, and a test's own when it needs other settings."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = tmp / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [_daphne(), "-b", "127.0.0.1", "-p", str(port), "environment.asgi:application"],
@@ -296,28 +311,24 @@ def server(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> I
             stderr=subprocess.STDOUT,
         )
     srv = Server(url=url, db_path=db_path, log_path=log_path, static_root=static_root, process=proc, env=env)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"daphne exited with status {proc.returncode} while starting:\n{srv.log_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"/healthz did not answer within {SERVER_START_TIMEOUT:.0f} s; server output:\n{srv.log_text()}"
-                )
-            time.sleep(0.25)
-        yield srv
-    finally:
-        _stop(proc)
-        if proc.returncode not in (0, -15):
-            # Shown with the last test's teardown output, if anything failed there.
-            print(f"daphne exited with status {proc.returncode}; output:\n{srv.log_text()[-20_000:]}", file=sys.stderr)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"daphne exited with status {proc.returncode} while starting:\n{srv.log_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
+                if resp.status == 200:
+                    return srv
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            _stop(proc)
+            pytest.fail(f"/healthz did not answer within {SERVER_START_TIMEOUT:.0f} s; output:\n{srv.log_text()}")
+        time.sleep(0.25)
+
+
+def stop_server(srv: Server) -> None:
+    _stop(srv.process)
 
 
 # --- the browser -----------------------------------------------------------------------

@@ -81,6 +81,7 @@ class FakeEmbedder:
     """Deterministic vectors (8 dims by default) from character counts; records what it encoded."""
 
     model_id = "fake-embed"
+    remote = False
 
     def __init__(self, dim: int = 8) -> None:
         self.dim = dim

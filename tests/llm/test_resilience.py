@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 
 from llm.breaker import CircuitBreaker
@@ -139,3 +142,42 @@ def test_guard_stops_waiting_when_told_to():
     guard = RunGuard(gw, should_stop=lambda: next(asked), sleep=lambda s: None)
     with pytest.raises(RunStopped):
         guard.run(lambda: gw.complete("x", purpose="p", cache=False))
+
+
+class RemoteEmbedder:
+    """An embeddings server that answers, then goes away, then comes back."""
+
+    model_id, dim, remote = "remote-embed", 2, True
+
+    def __init__(self, script: list) -> None:
+        self.script = script
+
+    def encode(self, texts: list[str], *, timeout: float) -> Any:
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+
+def test_an_embeddings_server_going_away_is_an_outage_too():
+    gw = Gateway(
+        ScriptedBackend([]),
+        embedder=RemoteEmbedder(["ok", refused(), refused(), refused(), "ok"]),
+        retry=RetryPolicy(base_delay=0.0, max_delay=0.0),
+    )
+    gw.embed(["first"])
+    events: list[GuardEvent] = []
+    guard = RunGuard(gw, on_event=events.append, sleep=lambda s: None)
+    vectors = guard.run(lambda: gw.embed(["second"]))
+    assert vectors.shape == (1, 2) and [e.kind for e in events] == ["waiting", "resumed"]
+
+
+def test_an_in_process_embedder_does_not_count_as_reaching_the_server():
+    from tests.llm.fakes import FakeEmbedder
+
+    no_wait = RetryPolicy(base_delay=0.0, max_delay=0.0)
+    gw = Gateway(ScriptedBackend([refused()] * 3), embedder=FakeEmbedder(), retry=no_wait)
+    gw.embed(["local"])
+    guard = RunGuard(gw, sleep=lambda s: None)
+    with pytest.raises(LLMUnavailable, match="nothing is listening"):
+        guard.run(lambda: gw.complete("x", purpose="p"))

@@ -53,17 +53,23 @@ def _manage(*args: str, env: dict[str, str], timeout: float) -> subprocess.Compl
     )
 
 
-def _arm_outage_at_step(db: Path, server: Any, done: threading.Event) -> None:
-    """Start the outage once the run has committed OUTAGE_AT_STEP steps (it then begins
-    after the next request the run makes)."""
+def _arm_outage_at_step(
+    db: Path,
+    server: Any,
+    done: threading.Event,
+    at_step: int = OUTAGE_AT_STEP,
+    seconds: float = OUTAGE_SECONDS,
+) -> None:
+    """Start an outage once the run has committed `at_step` steps (it then begins after
+    the next request the run makes)."""
     while not done.is_set():
         try:
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-                row = conn.execute("SELECT step FROM reverie_simulation WHERE name = 'chaos'").fetchone()
+                row = conn.execute("SELECT MAX(step) FROM reverie_simulation WHERE is_base = 0").fetchone()
         except sqlite3.Error:
             row = None
-        if row is not None and row[0] >= OUTAGE_AT_STEP:
-            server.arm_outage(OUTAGE_SECONDS)
+        if row is not None and row[0] is not None and row[0] >= at_step:
+            server.arm_outage(seconds)
             return
         time.sleep(0.05)
 
@@ -157,3 +163,72 @@ def test_two_hundred_steps_against_a_misbehaving_server_lose_nothing(tmp_path: P
     assert invalid == stats["garbage_structured"]
     assert sum(row["fallbacks"] for row in rows) == stats["fallbacks_caused"]
     assert stats["garbage_structured"] + sum(stats["gateway_kinds"].values()) >= 10  # faults really happened
+
+
+def _env(db: Path, base_url: str, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "LLM_MODEL": "openai:chaos",
+        "LLM_BASE_URL": base_url,
+        "EMBEDDING_MODEL": "openai:chaos-embed",
+        "LLM_RETRY_BASE_DELAY": "0.05",
+        **extra,
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def _run_reverie(env: dict[str, str], *extra: str, steps: int = 50) -> subprocess.CompletedProcess[str]:
+    assert _manage("migrate", "-v", "0", env=env, timeout=120).returncode == 0
+    args = ["reverie", "--fork", BASE, "--name", "cfg", *extra, "--command", f"run {steps}", "--command", "fin"]
+    return _manage(*args, env=env, timeout=300)
+
+
+def test_nothing_listening_at_the_start_stops_at_once_with_one_line(tmp_path: Path) -> None:
+    started = time.monotonic()
+    run = _run_reverie(_env(tmp_path / "db.sqlite3", f"http://127.0.0.1:{free_port()}/v1"))
+    assert run.returncode == 1 and time.monotonic() - started < 60
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "nothing is listening at LLM_BASE_URL" in errors[0], run.stderr
+    assert "stopped at step 0" in errors[0] and "Traceback" not in run.stderr
+    assert "waiting for the model server" not in run.stdout
+
+
+def test_a_rejected_key_stops_at_once_with_one_line(tmp_path: Path) -> None:
+    from tests.llm.http_fake import FakeOpenAIServer
+
+    with FakeOpenAIServer() as srv:
+        for _ in range(20):
+            srv.add(401, {"error": {"message": "invalid api key"}})
+        run = _run_reverie(_env(tmp_path / "db.sqlite3", srv.base_url, LLM_API_KEY="wrong"))
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "rejected the API key: set LLM_API_KEY" in errors[0], run.stderr
+
+
+def test_stop_on_outage_ends_the_run_with_one_line_and_keeps_the_finished_steps(tmp_path: Path) -> None:
+    chaos = _chaos_module()
+    server = chaos.ChaosServer(free_port(), chaos.ChaosConfig(fault_rate=0.0, seed=2)).start()
+    db = tmp_path / "db.sqlite3"
+    done = threading.Event()
+    watcher = threading.Thread(target=_arm_outage_at_step, args=(db, server, done, 5, 60.0), daemon=True)
+    try:
+        watcher.start()
+        run = _run_reverie(_env(db, server.base_url), "--stop-on-outage", steps=200)
+    finally:
+        done.set()
+        server.stop()
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "the model server is down" in errors[0] and "--stop-on-outage" in errors[0]
+    assert "waiting for the model server" not in run.stdout
+    with sqlite3.connect(db) as conn:
+        sim_id, step = conn.execute("SELECT id, step FROM reverie_simulation WHERE name = 'cfg'").fetchone()
+        per_step = dict(
+            conn.execute(
+                "SELECT step, COUNT(*) FROM reverie_movement WHERE simulation_id = ? GROUP BY step", (sim_id,)
+            ).fetchall()
+        )
+    assert 5 <= step < 200 and per_step == dict.fromkeys(range(step), 3)
+    assert f"stopped at step {step}" in errors[0]

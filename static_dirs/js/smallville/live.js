@@ -12,7 +12,10 @@
  * (zoom_in, zoom_out, fit_map, follow, unfollow, loading, map_error, no_agents):
  *   playing, paused, connecting, connected, disconnected, calls, tokens,
  *   now, schedule, memories, conversation, no_conversation, no_action, no_schedule,
- *   no_memories, persona_load_error, request_failed, close, minutes, poignancy, before_first_step
+ *   no_memories, persona_load_error, request_failed, close, minutes, poignancy, before_first_step,
+ *   waiting
+ * While the runner waits out a model-server outage, the state carries waiting_since
+ * and waiting_reason: the run badge then says so and counts the time.
  */
 (function () {
   "use strict";
@@ -26,7 +29,7 @@
     no_conversation: "Not talking to anyone.", no_action: "No current action.", no_schedule: "No schedule yet.",
     no_memories: "No memories yet.", persona_load_error: "Could not load this agent.",
     request_failed: "The request failed.", close: "Close", minutes: "min", poignancy: "poignancy",
-    before_first_step: "before the first step",
+    before_first_step: "before the first step", waiting: "Waiting for the model server",
   });
   const t = S.t, el = S.el;
 
@@ -69,13 +72,36 @@
   }
 
   // ------------------------------------------------------------- run state
+  let waitingSince = null, waitTimer = null;
+
   function setRunState(state) {
     if (state !== "playing" && state !== "paused") return;
     runState = state;
-    runBadge.className = "badge " + state;
-    runBadge.textContent = t(state);
+    renderRunBadge();
     updateButtons(false);
   }
+
+  function setWaiting(since, reason) {
+    const at = since ? Date.parse(since) : NaN;
+    waitingSince = Number.isNaN(at) ? null : at;
+    runBadge.title = waitingSince !== null ? reason || "" : "";
+    clearInterval(waitTimer);
+    waitTimer = waitingSince !== null ? setInterval(renderRunBadge, 1000) : null;
+    renderRunBadge();
+  }
+
+  function renderRunBadge() {
+    if (waitingSince !== null && runState === "playing") {
+      const secs = Math.max(0, Math.round((Date.now() - waitingSince) / 1000));
+      const mm = String(Math.floor(secs / 60)), ss = String(secs % 60).padStart(2, "0");
+      runBadge.className = "badge waiting";
+      runBadge.textContent = `${t("waiting")} · ${mm}:${ss}`;
+      return;
+    }
+    runBadge.className = "badge " + runState;
+    runBadge.textContent = t(runState);
+  }
+  setWaiting(boot.waiting_since, boot.waiting_reason);
 
   function renderErrors() {
     const msgs = [stateError, controlError].filter(Boolean);
@@ -174,6 +200,7 @@
       if (msg.type === "frame") showFrame(msg.frame, msg.stats);
       else if (msg.type === "state") {
         setRunState(msg.state);
+        setWaiting(msg.waiting_since, msg.waiting_reason);
         stateError = msg.error || null;
         renderErrors();
       } else if (msg.type === "error") {

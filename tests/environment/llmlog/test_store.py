@@ -106,6 +106,36 @@ def test_llm_stats_and_llm_traces_commands():
     assert '"purpose": "converse.line"' in out.getvalue()
 
 
+def test_retries_and_fault_kinds_are_stored_and_reported_per_purpose():
+    from llm.errors import RetryableError
+    from llm.retry import RetryPolicy
+
+    script = [RetryableError("500 from the proxy", kind="server_error"), RetryableError("cut", kind="dropped"), "ok"]
+    gw = gateway(script, default="x")
+    gw.retry = RetryPolicy(base_delay=0.0, max_delay=0.0)
+    with call_context(run="faults"):
+        gw.complete("hello", purpose="converse.line", cache=False)
+        gw.complete("again", purpose="plan.daily", cache=False)
+    gw.flush()
+    row = LLMCall.objects.get(run="faults", purpose="converse.line")
+    assert row.retries == 2 and [f["kind"] for f in row.faults] == ["server_error", "dropped"]
+    stats = {p: t for _, p, t in stats_by_run_and_purpose(run="faults")}
+    assert stats["converse.line"].retries == 2 and stats["plan.daily"].retries == 0
+    out = StringIO()
+    call_command("llm_stats", "--run", "faults", stdout=out)
+    text = out.getvalue()
+    assert "failed attempts by kind" in text
+    faults_table = text.split("failed attempts by kind")[1]
+    kinds_line = next(line for line in faults_table.splitlines() if line.startswith("faults") and "converse" in line)
+    assert kinds_line.split()[2:] == ["1", "1"]  # dropped, server_error
+    out = StringIO()
+    call_command("llm_stats", "--run", "faults", "--json", stdout=out)
+    assert '"faults": {\n      "server_error": 1,\n      "dropped": 1\n    }' in out.getvalue()
+    out = StringIO()
+    call_command("llm_traces", "--run", "faults", stdout=out)
+    assert "2 retries" in out.getvalue() and "fault: dropped: cut (retried after 0.00s)" in out.getvalue()
+
+
 def _manage(*args, env_extra):
     import os
 

@@ -38,7 +38,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{t.created:%Y-%m-%d %H:%M:%S} {t.purpose} [{t.outcome}{', cached' if t.cached else ''}] "
                 f"{where} {t.prompt_tokens}+{t.completion_tokens} tok {t.seconds:.2f}s"
+                + (f" {t.retries} retries" if t.retries else "")
             )
+            for fault in t.faults or []:
+                wait = fault.get("wait")
+                then = f"retried after {wait:.2f}s" if wait is not None else "gave up"
+                self.stdout.write(f"  fault: {fault.get('kind')}: {fault.get('error', '')} ({then})")
             if o["full"]:
                 self.stdout.write("  prompt: " + t.prompt.replace("\n", "\n          "))
                 for raw in t.raw:
