@@ -58,7 +58,7 @@ def run_once(args: argparse.Namespace, fault_rate: float, folder: Path) -> dict[
     try:
         assert manage("migrate", "-v", "0", env=env).returncode == 0
         if args.outage_at_step and fault_rate > 0:
-            threading.Thread(target=_arm, args=(db, server, args, done), daemon=True).start()
+            done = server.arm_outage_at_step(db, args.outage_at_step, args.outage_seconds)
         started = time.monotonic()
         proc = manage(
             "reverie", "--fork", args.base, "--name", "chaos", "--command", f"run {args.steps}", "--command", "fin",
@@ -101,19 +101,6 @@ def run_once(args: argparse.Namespace, fault_rate: float, folder: Path) -> dict[
         "server": stats,
         "waits": [line.strip() for line in lines if line.startswith("resumed:")],
     }
-
-
-def _arm(db: Path, server: ChaosServer, args: argparse.Namespace, done: threading.Event) -> None:
-    while not done.is_set():
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-                row = conn.execute("SELECT step FROM reverie_simulation WHERE name = 'chaos'").fetchone()
-        except sqlite3.Error:
-            row = None
-        if row is not None and row[0] >= args.outage_at_step:
-            server.arm_outage(args.outage_seconds)
-            return
-        time.sleep(0.1)
 
 
 def main() -> None:

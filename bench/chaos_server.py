@@ -39,6 +39,7 @@ import json
 import random
 import re
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -194,6 +195,26 @@ class ChaosServer:
             self.config.outage_seconds = seconds
             self.config.outage_after = self.requests + 1
 
+    def arm_outage_at_step(self, db: Path, step: int, seconds: float) -> threading.Event:
+        """Watch a Smallville run's SQLite database and arm an outage once a run there has
+        committed `step` steps. Set the returned event to stop watching."""
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                try:
+                    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+                        row = conn.execute("SELECT MAX(step) FROM reverie_simulation WHERE is_base = 0").fetchone()
+                except sqlite3.Error:
+                    row = None
+                if row is not None and row[0] is not None and row[0] >= step:
+                    self.arm_outage(seconds)
+                    return
+                time.sleep(0.05)
+
+        threading.Thread(target=watch, daemon=True, name="chaos-outage-watch").start()
+        return done
+
     def _outage(self) -> None:
         """Stop listening for outage_seconds: the port refuses connections, then serves again."""
         httpd = self._httpd
@@ -224,14 +245,18 @@ class ChaosServer:
         self._thread.start()
 
     # ------------------------------------------------------------ decisions
-    def _rng_for(self, raw: bytes) -> random.Random:
-        """Decisions seeded by the seed, the request body and how often that body came
-        before: the same run gets the same faults and answers whatever order its
-        concurrent requests arrive in."""
+    def _rng_for(self, raw: bytes) -> tuple[random.Random, random.Random]:
+        """Two generators for a request: faults seeded by the seed, the body and how often
+        that body came before (a retry may fare differently); the answer by the seed and
+        the body alone (the same question gets the same answer, as from a model at
+        temperature 0). So a run gets the same faults and answers whatever order its
+        concurrent requests arrive in, and a retried request is answered as it would
+        have been without the fault."""
         with self.lock:
             digest = hashlib.sha256(raw).hexdigest()
             self._seen[digest] += 1
-            return random.Random(f"{self.config.seed}:{digest}:{self._seen[digest]}")
+            seen = self._seen[digest]
+        return random.Random(f"{self.config.seed}:{digest}:{seen}"), random.Random(f"{self.config.seed}:{digest}")
 
     def _decide(self, rng: random.Random) -> str:
         with self.lock:
@@ -295,7 +320,7 @@ class ChaosServer:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 body = json.loads(raw or b"{}")
-                rng = chaos._rng_for(raw)
+                rng, answer_rng = chaos._rng_for(raw)
                 if chaos.config.delay:
                     time.sleep(chaos.config.delay)
                 embeddings = self.path.endswith("/embeddings")
@@ -311,7 +336,10 @@ class ChaosServer:
                     return
                 if fault == "slow":
                     time.sleep(chaos.config.slow_seconds)
-                payload = self._embeddings(body, fault) if embeddings else self._completion(chat, schema, fault, rng)
+                if embeddings:
+                    payload = self._embeddings(body, fault)
+                else:
+                    payload = self._completion(chat, schema, fault, answer_rng)
                 data = json.dumps(payload).encode()
                 if fault == "broken_json":
                     data = data[: max(1, len(data) // 2)]

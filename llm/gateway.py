@@ -228,9 +228,11 @@ class Gateway:
                     budget,
                 )
             except LLMError as exc:
-                for p in prompts:
+                for i, p in enumerate(prompts):
                     trace = self._new_trace(purpose, "complete", p)
-                    self._finish(trace, start, stats, outcome=Outcome.ERROR, error=str(exc))
+                    # The batch's failed attempts are counted once, on the first prompt's trace.
+                    mine = stats if i == 0 else _CallStats(stats.busy)
+                    self._finish(trace, start, mine, outcome=Outcome.ERROR, error=str(exc))
                 raise
             finally:
                 _stats.reset(token)

@@ -8,30 +8,19 @@ a running clock, then go back to "Playing" and keep stepping, without an error.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from typing import Any
 
 from reverie import services
 from reverie.models import Simulation
-from tests.e2e.conftest import ROOT, start_server, stop_server
+from tests.chaos import load_chaos_server
+from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.helpers import login, screenshot, wait_until
 
 OUTAGE_SECONDS = 8.0
 
 
-def _chaos() -> Any:
-    spec = importlib.util.spec_from_file_location("chaos_server", ROOT / "bench" / "chaos_server.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["chaos_server"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_live_page_shows_an_outage_and_the_run_resumes(server, new_page, make_user, tmp_path: Path) -> None:
-    chaos = _chaos()
+    chaos = load_chaos_server()
     from llm.servers import free_port
 
     # Clean answers; the outage begins right after the 8th request, inside the first step.

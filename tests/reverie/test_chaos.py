@@ -15,21 +15,19 @@ outage (every connection refused) in the middle of the run. It must:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from llm.servers import free_port
+from tests.chaos import load_chaos_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "base_the_ville_isabella_maria_klaus"
@@ -38,45 +36,15 @@ OUTAGE_AT_STEP = 100
 OUTAGE_SECONDS = 10.0
 
 
-def _chaos_module() -> Any:
-    spec = importlib.util.spec_from_file_location("chaos_server", ROOT / "bench" / "chaos_server.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["chaos_server"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _manage(*args: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
 
 
-def _arm_outage_at_step(
-    db: Path,
-    server: Any,
-    done: threading.Event,
-    at_step: int = OUTAGE_AT_STEP,
-    seconds: float = OUTAGE_SECONDS,
-) -> None:
-    """Start an outage once the run has committed `at_step` steps (it then begins after
-    the next request the run makes)."""
-    while not done.is_set():
-        try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-                row = conn.execute("SELECT MAX(step) FROM reverie_simulation WHERE is_base = 0").fetchone()
-        except sqlite3.Error:
-            row = None
-        if row is not None and row[0] is not None and row[0] >= at_step:
-            server.arm_outage(seconds)
-            return
-        time.sleep(0.05)
-
-
 @pytest.mark.timeout(600)
 def test_two_hundred_steps_against_a_misbehaving_server_lose_nothing(tmp_path: Path) -> None:
-    chaos = _chaos_module()
+    chaos = load_chaos_server()
     config = chaos.ChaosConfig(fault_rate=0.4, seed=7, slow_seconds=3.5, retry_after=0.1)
     server = chaos.ChaosServer(free_port(), config).start()
     db = tmp_path / "chaos.sqlite3"
@@ -95,9 +63,7 @@ def test_two_hundred_steps_against_a_misbehaving_server_lose_nothing(tmp_path: P
     try:
         migrated = _manage("migrate", "-v", "0", env=env, timeout=120)
         assert migrated.returncode == 0, migrated.stderr
-        done = threading.Event()
-        watcher = threading.Thread(target=_arm_outage_at_step, args=(db, server, done), daemon=True)
-        watcher.start()
+        done = server.arm_outage_at_step(db, OUTAGE_AT_STEP, OUTAGE_SECONDS)
         started = time.monotonic()
         run = _manage(
             "reverie", "--fork", BASE, "--name", "chaos", "--command", f"run {STEPS}", "--command", "fin",
@@ -208,13 +174,11 @@ def test_a_rejected_key_stops_at_once_with_one_line(tmp_path: Path) -> None:
 
 
 def test_stop_on_outage_ends_the_run_with_one_line_and_keeps_the_finished_steps(tmp_path: Path) -> None:
-    chaos = _chaos_module()
+    chaos = load_chaos_server()
     server = chaos.ChaosServer(free_port(), chaos.ChaosConfig(fault_rate=0.0, seed=2)).start()
     db = tmp_path / "db.sqlite3"
-    done = threading.Event()
-    watcher = threading.Thread(target=_arm_outage_at_step, args=(db, server, done, 5, 60.0), daemon=True)
+    done = server.arm_outage_at_step(db, 5, 60.0)
     try:
-        watcher.start()
         run = _run_reverie(_env(db, server.base_url), "--stop-on-outage", steps=200)
     finally:
         done.set()
