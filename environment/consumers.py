@@ -1,10 +1,15 @@
 """The websocket consumers' shared base, and the status websocket.
 
 `JsonMessageConsumer` is the base every JSON websocket of the project uses: it decodes
-each text frame and hands the value to `receive_json`. A frame that is not usable JSON
-(binary, malformed, too large, a number too long for Python's int, or nested so deeply
-that decoding would overflow the stack) gets an error frame back and the connection
-stays open.
+each text frame once, answers `{"type": "ping"}` with `{"type": "pong"}`, and hands
+every other command to `receive_command`. A frame that is not usable JSON (binary,
+malformed, too large, a number too long for Python's int, or nested so deeply that
+decoding would overflow the stack), or a command the consumer does not know, gets an
+error frame back and the connection stays open. It also records the server's event
+loop for `environment.publish` on every connect, joins one channel-layer group at a
+time (`join_group`) and leaves it on disconnect, and refuses a missing object with an
+error frame and close code 4404 (`close_not_found`). The origin check is not here: the
+ASGI application wraps every websocket route in `AllowedHostsOriginValidator`.
 
 `NotFoundConsumer` answers every websocket path no route matches: an error frame, then
 a close with 4404 (without it, Channels' router raises and the handshake is an HTTP 500).
@@ -21,17 +26,28 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from environment.publish import remember_loop
+
 STATUS_GROUP = "status"
 # Custom close code: nothing by that name here (4000-4999 are for applications).
 CLOSE_NOT_FOUND = 4404
 
 
 class JsonMessageConsumer(AsyncJsonWebsocketConsumer):
-    """Decodes every client frame once, here; subclasses implement `receive_json`."""
+    """Decodes every client frame once, here; subclasses implement `receive_command`."""
 
     # Client messages are small commands ({"type": "ping"}); anything longer is refused
     # unread rather than decoded.
     max_message_chars = 64 * 1024
+    # What the error frame for an unknown command says the consumer accepts.
+    expected = '{"type": "ping"}'
+    # The channel-layer group this connection joined (join_group), left on disconnect.
+    group: str | None = None
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        # Before `connect`: it may start a runner thread that publishes at once.
+        remember_loop()
+        await super().websocket_connect(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if text_data is None:
@@ -55,23 +71,38 @@ class JsonMessageConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.receive_json(content, **kwargs)
 
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif not isinstance(kind, str) or not await self.receive_command(kind, content):
+            await self.send_error(f"expected {self.expected}")
+
+    async def receive_command(self, kind: str, content: dict[str, Any]) -> bool:
+        """Handle a client command other than ping; False when it is not one of ours."""
+        return False
+
     async def send_error(self, error: str) -> None:
         await self.send_json({"type": "error", "error": error})
+
+    async def close_not_found(self, error: str) -> None:
+        """Tell the client what is missing, then close with 4404."""
+        await self.send_error(error)
+        await self.close(code=CLOSE_NOT_FOUND)
+
+    async def join_group(self, group: str) -> None:
+        self.group = group
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
 
 class StatusConsumer(JsonMessageConsumer):
     async def connect(self) -> None:
-        await self.channel_layer.group_add(STATUS_GROUP, self.channel_name)
+        await self.join_group(STATUS_GROUP)
         await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(STATUS_GROUP, self.channel_name)
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict) or content.get("type") != "ping":
-            await self.send_error('expected {"type": "ping"}')
-            return
-        await self.send_json({"type": "pong"})
 
     async def status_message(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "status", "data": event.get("data")})
@@ -82,8 +113,7 @@ class NotFoundConsumer(JsonMessageConsumer):
 
     async def connect(self) -> None:
         await self.accept()
-        await self.send_error(f"no websocket at {self.scope['path']!r}")
-        await self.close(code=CLOSE_NOT_FOUND)
+        await self.close_not_found(f"no websocket at {self.scope['path']!r}")
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         await self.close(code=CLOSE_NOT_FOUND)

@@ -140,7 +140,7 @@ VECTOR_PG_EXACT_BELOW = env_int("VECTOR_PG_EXACT_BELOW", 10_000)
 if LLM_CACHE not in {"auto", "all", "off"}:
     raise ConfigError(f"LLM_CACHE={LLM_CACHE!r}: use auto, all or off")
 
-# --- Smallville runs started from the pages ---------------------------------------
+# --- Runs started from the pages (environment.runs: Smallville's and every LeasedRun) ---
 # "thread": the web server process runs the simulation in a background thread (one
 # machine, no worker needed). "celery": a Celery worker runs it; live updates then
 # need REDIS_URL so the worker's frames reach the web server's websockets.

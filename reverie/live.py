@@ -5,14 +5,12 @@ from the committed Movement rows, so what a page shows is what the database hold
 After each committed step the runner publishes the frame to the simulation's group on
 the channel layer; the websocket consumer forwards it to every viewer.
 
-The in-memory channel layer is not thread-safe: a runner thread inside the web server
-must hand its messages to the server's event loop instead of sending from its own.
-The consumer records that loop when the first viewer connects (`remember_loop`).
+Sending from the runner's thread goes through `environment.publish.send`, which hands
+the message to the web server's event loop when there is one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
@@ -20,19 +18,15 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from environment.llmlog.models import LLMCall
+from environment.publish import send
 from reverie.engine.persona import scratch_from_dict
 from reverie.models import Movement, Simulation
 
 log = logging.getLogger(__name__)
-
-_server_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
 
 
 def group_name(sim_pk: int) -> str:
@@ -130,43 +124,18 @@ def state_message(sim: Simulation) -> dict[str, Any]:
 # --- delivery -------------------------------------------------------------------------
 
 
-def remember_loop() -> None:
-    """Called from the server's event loop (the consumer) so threads can publish into it."""
-    global _server_loop
-    loop = asyncio.get_running_loop()
-    with _loop_lock:
-        if _server_loop is not loop:
-            _server_loop = loop
-
-
-def _send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    loop = _server_loop
-    if loop is not None and loop.is_running() and not loop.is_closed():
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is not loop:
-            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=10)
-            return
-    async_to_sync(layer.group_send)(group, message)
-
-
 def publish_step(sim: Simulation, step: int) -> None:
     """Send the committed frame of `step` to every viewer; never breaks the run."""
     try:
         frame = frame_at(sim, step)
         if frame is not None:
-            _send(group_name(sim.pk), {"type": "sim.frame", "frame": frame, "stats": step_stats(sim, step)})
+            send(group_name(sim.pk), {"type": "sim.frame", "frame": frame, "stats": step_stats(sim, step)})
     except Exception:  # a viewer problem must not stop a simulation
         log.warning("could not publish step %s of %s", step, sim.name, exc_info=True)
 
 
 def publish_state(sim: Simulation) -> None:
     try:
-        _send(group_name(sim.pk), {"type": "sim.state", **{k: v for k, v in state_message(sim).items() if k != "type"}})
+        send(group_name(sim.pk), {"type": "sim.state", **{k: v for k, v in state_message(sim).items() if k != "type"}})
     except Exception:
         log.warning("could not publish the state of %s", sim.name, exc_info=True)

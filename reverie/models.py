@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from django.db import models
 
+from environment.runs import LeasedRun
 
-class Simulation(models.Model):
+
+class Simulation(LeasedRun):
+    """A run of the town. Run control (run_state, run_until, run_error, waiting_since,
+    waiting_reason, runner, runner_seen) comes from LeasedRun; reverie.runner drives it."""
+
     name = models.CharField(max_length=200, unique=True)
     forked_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks")
     is_base = models.BooleanField(default=False)
@@ -23,15 +28,6 @@ class Simulation(models.Model):
     meta = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    # Run control (reverie.runner): what the pages asked for, and who is running it.
-    run_state = models.CharField(max_length=16, default="paused")  # "playing" | "paused"
-    run_until = models.PositiveIntegerField(null=True, blank=True)  # stop before this step ("step" button)
-    run_error = models.TextField(blank=True, default="")
-    # Set while the runner waits out a model-server outage (llm.resilience): since when, and why.
-    waiting_since = models.DateTimeField(null=True, blank=True)
-    waiting_reason = models.TextField(blank=True, default="")
-    runner = models.CharField(max_length=100, blank=True, default="")  # lease holder: "<host>:<pid>:<thread>"
-    runner_seen = models.DateTimeField(null=True, blank=True)  # lease heartbeat
 
     class Meta:
         ordering = ["name"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from environment.consumers import CLOSE_NOT_FOUND, JsonMessageConsumer
+from environment.consumers import JsonMessageConsumer
 from reverie import live
 from reverie.models import Simulation
 
@@ -36,38 +36,28 @@ def _latest_since(pk: int, since: int) -> dict[str, Any] | None:
 
 
 class SimulationConsumer(JsonMessageConsumer):
+    expected = '{"type": "ping"} or {"type": "sync", "since": <step>}'
     sim_pk: int | None = None
-    group: str | None = None
 
     async def connect(self) -> None:
-        live.remember_loop()
         name = self.scope["url_route"]["kwargs"]["sim"]
         found = await database_sync_to_async(_snapshot)(name)
         await self.accept()
         if found is None:
-            await self.send_json({"type": "error", "error": f"no simulation named {name!r}"})
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self.close_not_found(f"no simulation named {name!r}")
             return
         self.sim_pk, frame, state = found
-        self.group = live.group_name(self.sim_pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_group(live.group_name(self.sim_pk))
         await self.send_json(state)
         await self.send_json({"type": "frame", "frame": frame, "stats": None})
 
-    async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
-        if kind == "ping":
-            await self.send_json({"type": "pong"})
-        elif kind == "sync" and isinstance(content.get("since"), int) and self.sim_pk is not None:
-            frame = await database_sync_to_async(_latest_since)(self.sim_pk, content["since"])
-            if frame is not None:
-                await self.send_json(frame)
-        else:
-            await self.send_error('expected {"type": "ping"} or {"type": "sync", "since": <step>}')
+    async def receive_command(self, kind: str, content: dict[str, Any]) -> bool:
+        if kind != "sync" or not isinstance(content.get("since"), int) or self.sim_pk is None:
+            return False
+        frame = await database_sync_to_async(_latest_since)(self.sim_pk, content["since"])
+        if frame is not None:
+            await self.send_json(frame)
+        return True
 
     async def sim_frame(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "frame", "frame": event["frame"], "stats": event.get("stats")})

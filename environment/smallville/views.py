@@ -354,7 +354,7 @@ def log(request: HttpRequest, sim: str) -> HttpResponse:
 def plots(request: HttpRequest, sim: str) -> HttpResponse:
     from django.utils.safestring import mark_safe
 
-    from environment.smallville import charts
+    from environment import charts
     from reverie import analytics
 
     found = _sim(sim)

@@ -1,5 +1,6 @@
 """Play / pause / step in the background, with the lease that keeps one runner per run."""
 
+import socket
 import threading
 import time
 
@@ -7,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from environment import gateway as shared_gateway
+from environment import runs
 from reverie import runner, services
 from reverie.models import Movement, PersonaSnapshot, Simulation
 from tests.reverie.engine.fakes import routed_gateway
@@ -97,7 +99,7 @@ def test_one_runner_per_simulation_and_dead_holders_lose_the_lease(scripted):
         services.run_steps(sim, 1, gateway=scripted)
     assert runner.run_loop(sim.pk, gateway=scripted) == 0
     # A holder on this machine whose process is gone: the lease is void at once.
-    Simulation.objects.filter(pk=sim.pk).update(runner=f"{runner.socket.gethostname()}:999999:1")
+    Simulation.objects.filter(pk=sim.pk).update(runner=f"{socket.gethostname()}:999999:1")
     sim.refresh_from_db()
     assert not runner.lease_alive(sim)
     assert services.run_steps(sim, 1, gateway=scripted).step == 1
@@ -107,7 +109,7 @@ def test_one_runner_per_simulation_and_dead_holders_lose_the_lease(scripted):
 
     def claim(owner):
         barrier.wait()
-        wins.append(runner._claim(sim.pk, owner))
+        wins.append(runs.claim(Simulation, sim.pk, owner))
 
     threads = [threading.Thread(target=claim, args=(f"h:{i}:{i}",)) for i in range(2)]
     [t.start() for t in threads]

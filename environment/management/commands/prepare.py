@@ -1,18 +1,35 @@
 """Get a fresh checkout ready to run: the bundled models on disk, base data loaded.
 
 `make run` and `make test` call it after `migrate`. It is safe to run again.
+
+The shared part (model files, translations) is here; what an app needs on top (its
+base data) is the app's own hook: an AppConfig may define `prepare(self, stdout)`,
+and this command calls every installed app's hook in INSTALLED_APPS order
+(reverie's loads the base simulations). A hook writes a line per thing it readied.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, OutputWrapper
 
 from llm.spec import parse_embedding_spec, parse_model_spec
+
+
+def app_hooks() -> list[tuple[str, Callable[[OutputWrapper], None]]]:
+    """(app label, hook) of every installed app whose AppConfig defines `prepare`."""
+    found = []
+    for config in apps.get_app_configs():
+        hook = getattr(config, "prepare", None)
+        if callable(hook):
+            found.append((config.label, hook))
+    return found
 
 
 class Command(BaseCommand):
@@ -40,9 +57,6 @@ class Command(BaseCommand):
 
         for mo in compile_messages([Path(p) for p in settings.LOCALE_PATHS]):
             self.stdout.write(f"translations:   {mo.relative_to(settings.BASE_DIR)}")
-        from reverie import services
-
-        for base in services.base_names():
-            sim = services.get_simulation(base)  # loads storage/base/<base> on first use
-            self.stdout.write(f"base simulation: {sim.name} ({sim.personas.count()} personas)")
+        for _label, hook in app_hooks():
+            hook(self.stdout)
         self.stdout.write("prepare: OK")

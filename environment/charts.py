@@ -1,4 +1,4 @@
-"""Small SVG charts for the Smallville pages, drawn in Python (no JS, no libraries).
+"""Small SVG charts for the project's pages, drawn in Python (no JS, no libraries).
 
 Every function returns a complete ``<svg>`` element as a string that a view may pass
 through ``mark_safe``: all text that reaches the markup (titles, labels, series and
