@@ -50,6 +50,7 @@ from llm.context import current_context
 from llm.embeddings import Embedder
 from llm.errors import LLMConfigError, LLMError, RetryableError
 from llm.retry import Fault, RetryPolicy, with_retries
+from llm.streaming import TextStream
 from llm.structured import json_schema_for, repair_messages, repair_prompt, validate
 from llm.tracing import Accounting, NullRecorder, Recorder, Trace
 from llm.types import Completion, Generation, GenParams, Message, Outcome, Structured
@@ -252,6 +253,45 @@ class Gateway:
             self._finish(trace, start, share, gens=gens, cached=cached)
             results.append(_completion(gens, cached, seconds))
         return results
+
+    # ------------------------------------------------------------------ streaming
+    def stream(
+        self,
+        prompt: str | None = None,
+        *,
+        messages: list[Message] | None = None,
+        purpose: str,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = (),
+        seed: int | None = None,
+        cache: bool | None = None,
+        timeout: float | None = None,
+    ) -> TextStream:
+        """Text pieces as the model writes them (see llm.streaming): iterate the result,
+        `cancel()` it from any thread; one trace is recorded when it ends."""
+        if (prompt is None) == (messages is None):
+            raise ValueError("stream() takes exactly one of a prompt or messages=")
+        kind = "complete" if prompt is not None else "chat"
+        payload: str | list[Message] = prompt if prompt is not None else list(messages or [])
+        params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
+        use_cache = self._use_cache(cache, params)
+        key = self._key(kind, payload, params, 1, None) if use_cache else ""
+        hit = self._cache_get(key) if use_cache else None
+        trace = self._new_trace(purpose, kind, payload)
+        if kind == "complete" and self.backend.prefers_chat:
+            kind, payload = "chat", [{"role": "user", "content": str(payload)}]
+        backend = self.backend
+
+        def open_stream(t: float) -> Iterator[str]:
+            return backend.stream(kind, payload, params=params, timeout=t)
+
+        return TextStream(self, trace, open_stream, timeout=timeout or self.timeout, cached=hit, cache_key=key)
+
+    def astream(self, prompt: str | None = None, **kwargs: Any) -> TextStream:
+        """The same stream, for `async for piece in gw.astream(...)`; leaving the loop early cancels it."""
+        return self.stream(prompt, **kwargs)
 
     # ------------------------------------------------------------- structured calls
     def structured(

@@ -44,6 +44,7 @@ class Outcome(StrEnum):
     REPAIRED = "repaired"  # valid after one or more repair prompts
     FALLBACK = "fallback"  # never valid: the caller's fallback was returned
     ERROR = "error"  # the call raised (server unreachable, rate limited...)
+    CANCELLED = "cancelled"  # a stream the caller stopped before the model finished
 
 
 @dataclass

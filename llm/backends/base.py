@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Generator
 from typing import Any
 
 from llm.prompts import LLM_PROMPTS, render_prompt
@@ -43,6 +44,21 @@ class Backend(abc.ABC):
         self, prompts: list[str], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
     ) -> list[list[Generation]]:
         return [self.complete(p, params=params, n=n, schema=schema, timeout=timeout) for p in prompts]
+
+    def stream(
+        self, kind: str, payload: str | list[Message], *, params: GenParams, timeout: float
+    ) -> Generator[str, None, Generation]:
+        """Yield text pieces as the model writes them, then return the whole Generation
+        (text and token counts). Closing the generator stops the model. This default
+        writes the whole answer as one piece; backends that can stream override it."""
+        if kind == "complete":
+            gens = self.complete(str(payload), params=params, n=1, schema=None, timeout=timeout)
+        else:
+            gens = self.chat(payload, params=params, n=1, schema=None, timeout=timeout)  # type: ignore[arg-type]
+        gen = gens[0]
+        if gen.text:
+            yield gen.text
+        return gen
 
     def probe(self, *, timeout: float) -> None:  # noqa: B027 - optional hook
         """Raise RetryableError (or LLMError) unless the model answers at all; an

@@ -6,6 +6,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,61 @@ class LlamaCppBackend(Backend):
                     )
                 )
         return out
+
+    def stream(
+        self, kind: str, payload: str | list[Message], *, params: GenParams, timeout: float
+    ) -> Generator[str, None, Generation]:
+        """Token pieces from llama.cpp as they are sampled; closing the generator stops sampling."""
+        from llama_cpp import StoppingCriteriaList
+
+        if kind == "chat":
+            if self.has_chat_template:
+                # A chat model: llama.cpp applies the template; pieces are the deltas.
+                return (yield from super().stream(kind, payload, params=params, timeout=timeout))
+            prompt = messages_as_prompt(payload)  # type: ignore[arg-type]
+            params = GenParams(
+                **{**params.as_key(), "stop": tuple(dict.fromkeys([*params.stop, "\nUser:", "\nSystem:"]))}
+            )
+        else:
+            prompt = str(payload)
+        deadline = time.monotonic() + timeout
+        timed_out = False
+
+        def past_deadline(_ids: Any, _logits: Any) -> bool:
+            nonlocal timed_out
+            timed_out = timed_out or time.monotonic() > deadline
+            return timed_out
+
+        pieces: list[str] = []
+        finish = "stop"
+        with self._lock:
+            max_tokens = self._fit_max_tokens(prompt, params.max_tokens)
+            chunks: Any = self._llm.create_completion(
+                prompt,
+                max_tokens=max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                stop=list(params.stop) or None,
+                seed=params.seed,
+                stream=True,
+                stopping_criteria=StoppingCriteriaList([past_deadline]),
+            )
+            try:
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    finish = choice.get("finish_reason") or finish
+                    if timed_out:
+                        raise LLMTimeout(f"llama.cpp call passed its {timeout:.0f}s timeout (LLM_TIMEOUT)")
+                    if choice["text"]:
+                        pieces.append(choice["text"])
+                        yield choice["text"]
+            finally:
+                chunks.close()  # stops sampling when the reader cancelled
+            text = "".join(pieces)
+            n_prompt = len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+            return Generation(
+                text, prompt_tokens=n_prompt, completion_tokens=self.tokenize_count(text), finish_reason=finish
+            )
 
     def tokenize_count(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Generator, Iterator
 from typing import Any
 
 try:  # the HTTP client the openai package is built on (httpx2 from openai 3 on)
@@ -66,6 +67,7 @@ class OpenAIBackend(Backend):
         self._chat_modes = [forced] if forced in CHAT_MODES else list(CHAT_MODES)
         self._completion_modes = [forced] if forced in COMPLETION_MODES else list(COMPLETION_MODES)
         self._lock = threading.Lock()
+        self._stream_usage = True  # ask streams for token usage until a server rejects the option
         api = spec.options.get("api", "chat")
         if api not in ("chat", "completions"):
             raise LLMConfigError(f"LLM_MODEL={spec.raw!r}: api={api!r}; use chat or completions")
@@ -199,6 +201,73 @@ class OpenAIBackend(Backend):
             got = "no data" if not isinstance(data, list) else f"{len(rows)} usable embeddings for {len(texts)} texts"
             raise RetryableError(f"{self._where} answered 200 with {got}", kind="bad_response")
         return [vector for _, vector in sorted(rows, key=lambda r: r[0])]
+
+    def stream(
+        self, kind: str, payload: str | list[Message], *, params: GenParams, timeout: float
+    ) -> Generator[str, None, Generation]:
+        """`stream=true` over server-sent events; closing the generator closes the response.
+
+        Usage is asked for with `stream_options.include_usage`; a server that rejects the
+        option is asked again without it (and token counts are then estimated)."""
+        kwargs = self._sampling(params, 1, timeout)
+        kwargs["stream"] = True
+        chat = kind == "chat"
+        endpoint = self._client.chat.completions if chat else self._client.completions
+        body = {"messages": payload} if chat else {"prompt": payload}
+        while True:
+            if self._stream_usage:
+                kwargs["stream_options"] = {"include_usage": True}
+            try:
+                response = self._call(endpoint.create, model=self.model_id, **body, **kwargs)
+                break
+            except RequestRejected as exc:
+                if not self._stream_usage or "stream_options" not in str(exc):
+                    raise
+                self._stream_usage = False
+                kwargs.pop("stream_options", None)
+        pieces: list[str] = []
+        usage: Any = None
+        finish = "stop"
+        try:
+            for chunk in self._chunks(response):
+                usage = getattr(chunk, "usage", None) or usage
+                for choice in getattr(chunk, "choices", None) or []:
+                    finish = getattr(choice, "finish_reason", None) or finish
+                    holder = getattr(choice, "delta", None) if chat else choice
+                    text = getattr(holder, "content" if chat else "text", None)
+                    if isinstance(text, str) and text:
+                        pieces.append(text)
+                        yield text
+        finally:
+            response.close()
+        text = "".join(pieces)
+        prompt_tokens = _count(getattr(usage, "prompt_tokens", None))
+        completion_tokens = _count(getattr(usage, "completion_tokens", None)) or len(pieces)
+        return Generation(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, finish_reason=finish)
+
+    def _chunks(self, response: Any) -> Iterator[Any]:
+        """The stream's chunks, its failures mapped like any other call's."""
+        iterator = iter(response)
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            except httpx.HTTPError as exc:
+                raise _connection_fault(exc, self._where) from None
+            except self._openai.APITimeoutError:
+                raise RetryableError(f"{self._where}: the stream stalled past LLM_TIMEOUT", kind="timeout") from None
+            except self._openai.APIConnectionError as exc:  # the client's wrapper of a cut connection
+                raise _connection_fault(exc.__cause__ or exc, self._where) from None
+            except ValueError as exc:  # an event that is not JSON
+                raise RetryableError(
+                    f"{self._where} streamed an event that is not JSON ({_first_line(exc)})", kind="bad_response"
+                ) from None
+            except self._openai.APIError as exc:  # an error event in the stream
+                raise RetryableError(
+                    f"{self._where} streamed an error: {_first_line(exc)}", kind="server_error"
+                ) from None
+            yield chunk
 
     def probe(self, *, timeout: float) -> None:
         """Does the server answer? GET /models: any 2xx, or a 404 from a server without

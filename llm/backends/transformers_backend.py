@@ -6,6 +6,7 @@ its evaluations load. Prompts in one call are padded and generated as one batch.
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -103,15 +104,86 @@ class TransformersBackend(Backend):
             raise LLMTimeout(f"transformers generation produced nothing within {timeout:.0f}s (LLM_TIMEOUT)")
         return results
 
+    def stream(
+        self, kind: str, payload: str | list[Message], *, params: GenParams, timeout: float
+    ) -> Generator[str, None, Generation]:
+        """generate() in a thread feeding a TextIteratorStreamer; closing the generator
+        stops generation at the next token (a stopping criterion reads the flag)."""
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        if kind == "chat":
+            prompt, params = self._chat_prompt(payload, params)  # type: ignore[arg-type]
+        else:
+            prompt = str(payload)
+        torch = self._torch
+        stop_now = threading.Event()
+
+        class _Cancelled(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                return torch.full((input_ids.shape[0],), stop_now.is_set(), dtype=torch.bool)
+
+        pieces: list[str] = []
+        with self._lock:
+            batch = self._tok([prompt], return_tensors="pt")
+            streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True, timeout=timeout)
+            sampling: dict[str, Any] = {"do_sample": False}
+            if params.temperature > 0:
+                sampling = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p}
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+
+            def generate() -> None:
+                with torch.inference_mode():
+                    self._model.generate(  # type: ignore[misc]
+                        **batch,
+                        max_new_tokens=params.max_tokens,
+                        max_time=timeout,
+                        stop_strings=list(params.stop) or None,
+                        tokenizer=self._tok,
+                        pad_token_id=self._tok.pad_token_id,
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_Cancelled()]),
+                        **sampling,
+                    )
+
+            worker = threading.Thread(target=generate, name="transformers-stream", daemon=True)
+            worker.start()
+            finished = False
+            try:
+                written = ""
+                for text in streamer:
+                    combined = written + text
+                    cut = _cut_at_stop(combined, params.stop)
+                    piece, written = cut[len(written) :], cut
+                    if piece:
+                        pieces.append(piece)
+                        yield piece
+                    if len(cut) < len(combined):
+                        break  # a stop string: the answer ends before it
+                else:
+                    finished = True
+            finally:
+                stop_now.set()
+                if not finished:
+                    for _ in streamer:  # stopped early: take what generate() still writes
+                        pass
+                worker.join(timeout=timeout)
+        text = "".join(pieces)
+        n_prompt = int(batch["input_ids"].shape[1])
+        count = len(self._tok(text, add_special_tokens=False)["input_ids"]) if text else 0
+        return Generation(text, prompt_tokens=n_prompt, completion_tokens=count)
+
+    def _chat_prompt(self, messages: list[Message], params: GenParams) -> tuple[str, GenParams]:
+        if self.has_chat_template:
+            return str(self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)), params
+        stop = (*params.stop, "\nUser:", "\nSystem:")
+        return messages_as_prompt(messages), GenParams(**{**params.as_key(), "stop": stop})
+
     def chat(
         self, messages: list[Message], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
     ) -> list[Generation]:
-        if self.has_chat_template:
-            prompt = self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        else:
-            prompt = messages_as_prompt(messages)
-            params = GenParams(**{**params.as_key(), "stop": (*params.stop, "\nUser:", "\nSystem:")})
-        return self.complete(str(prompt), params=params, n=n, schema=schema, timeout=timeout)
+        prompt, params = self._chat_prompt(messages, params)
+        return self.complete(prompt, params=params, n=n, schema=schema, timeout=timeout)
 
 
 def _cut_at_stop(text: str, stop: tuple[str, ...]) -> str:

@@ -76,6 +76,42 @@ class ScriptedBackend(Backend):
         self.batches.append(list(prompts))
         return [self._answer(p, params, n, schema, timeout) for p in prompts]
 
+    # Streaming: the scripted answer word by word, `piece_delay` seconds apart; a
+    # MidStream step fails after some pieces. `closed` counts streams stopped early.
+    piece_delay = 0.0
+    closed = 0
+
+    def stream(self, kind: str, payload: Any, *, params: GenParams, timeout: float) -> Any:
+        with self._lock:
+            self.calls.append({"payload": payload, "params": params, "n": 1, "schema": None, "timeout": timeout})
+            step = self.script.pop(0) if self.script else self.default
+        if isinstance(step, Exception):
+            raise step
+        fail: MidStream | None = step if isinstance(step, MidStream) else None
+        text = fail.text if fail else step(payload) if callable(step) else step
+        pieces = [w + " " for w in text.split(" ")]
+        pieces[-1] = pieces[-1][:-1]
+        done = 0
+        try:
+            for piece in pieces:
+                if fail is not None and done == fail.after:
+                    raise fail.error
+                if self.piece_delay:
+                    time.sleep(self.piece_delay)
+                yield piece
+                done += 1
+        except GeneratorExit:
+            self.closed += 1
+            raise
+        return Generation(text=text, prompt_tokens=10, completion_tokens=len(pieces))
+
+
+class MidStream:
+    """A streamed answer that fails with `error` after `after` pieces."""
+
+    def __init__(self, text: str, after: int, error: Exception) -> None:
+        self.text, self.after, self.error = text, after, error
+
 
 class FakeEmbedder:
     """Deterministic vectors (8 dims by default) from character counts; records what it encoded."""

@@ -120,6 +120,30 @@ def test_openai_backend_against_a_real_llama_cpp_server():
     assert text.completion_tokens > 0
 
 
+def test_streaming_on_the_bundled_model_writes_the_same_text_piece_by_piece(gw):
+    prompt = "The old lighthouse keeper climbed the stairs and"
+    # llama.cpp's first pass over a prompt can differ in the last bits from a pass that
+    # reuses the cached prefix, and greedy decoding may then part ways: compare warm runs.
+    gw.complete(prompt, purpose="t.stream", max_tokens=24, cache=False)
+    whole = gw.complete(prompt, purpose="t.stream", max_tokens=24, cache=False).text
+    stream = gw.stream(prompt, purpose="t.stream", max_tokens=24, cache=False)
+    pieces = list(stream)
+    assert len(pieces) > 3 and "".join(pieces) == whole == stream.completion.text
+    assert stream.completion.prompt_tokens > 5 and stream.completion.completion_tokens > 3
+    assert stream.first_piece_seconds is not None and stream.first_piece_seconds < stream.completion.seconds
+
+
+def test_cancelling_a_bundled_model_stream_stops_it_and_frees_the_model(gw):
+    stream = gw.stream("Write a long story about a town by the sea.", purpose="t.stream", max_tokens=200, cache=False)
+    got = []
+    for piece in stream:
+        got.append(piece)
+        if len(got) == 3:
+            stream.cancel()
+    assert len(got) <= 4 and stream.cancelled and stream.completion.completion_tokens <= 6
+    assert gw.complete("Bees make", purpose="t.stream", max_tokens=3, cache=False).completion_tokens > 0
+
+
 def test_transformers_backend_loads_the_gguf_and_batches():
     gw = build_gateway("transformers:bundled", timeout=120)
     outs = gw.complete_batch(["The capital of France is", "Bees make"], purpose="t.hf", max_tokens=4)
@@ -128,6 +152,15 @@ def test_transformers_backend_loads_the_gguf_and_batches():
         Place, prompt=PLACES_PROMPT, fallback=Place(place="home"), purpose="t.hf", max_tokens=12, max_repairs=0
     )
     assert result.attempts == 1 and isinstance(result.value, Place)
+    # Streaming through a TextIteratorStreamer writes what generate() writes, and cancels.
+    whole = gw.complete("Bees make", purpose="t.hf", max_tokens=8, cache=False).text
+    stream = gw.stream("Bees make", purpose="t.hf", max_tokens=8, cache=False)
+    assert "".join(stream) == whole and stream.completion.completion_tokens > 0
+    long = gw.stream("Once upon a time", purpose="t.hf", max_tokens=64, cache=False)
+    for i, _ in enumerate(long):
+        if i == 1:
+            long.cancel()
+    assert long.cancelled and long.completion.completion_tokens < 64
     gw.close()
 
 
