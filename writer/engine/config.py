@@ -112,6 +112,7 @@ class WriterConfig:
     paragraph_max_tokens: int = 600  # hard cap on one paragraph's generation
     lore_budget_tokens: int = 400  # approx_tokens of the lorebook entries in one prompt
     lore_scan_paragraphs: int = 2  # recent paragraphs scanned for lorebook keywords
+    max_repairs: int = 2  # repair prompts per structured call before its fallback
     temperatures: Temperatures = field(default_factory=Temperatures)
 
     def __post_init__(self) -> None:
@@ -125,6 +126,8 @@ class WriterConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.plans > 9:
             raise ValueError(f"plans must be at most 9, got {self.plans}")
+        if self.max_repairs < 0:
+            raise ValueError(f"max_repairs must be >= 0, got {self.max_repairs}")
         if self.lore_budget_tokens < 0:
             raise ValueError(f"lore_budget_tokens must be >= 0, got {self.lore_budget_tokens}")
         if self.fact_max_chars < 20 or self.plan_max_chars < 20:
@@ -146,11 +149,12 @@ class WriterConfig:
             init_paragraphs=1,
             top_k=2,
             memory_bound=80,
-            memory_add_max=2,
-            fact_max_chars=100,
-            summary_max_chars=120,
-            plan_max_chars=100,
-            outline_max_chars=200,
+            memory_add_max=1,
+            fact_max_chars=80,
+            summary_max_chars=100,
+            plan_max_chars=80,
+            outline_max_chars=160,
+            max_repairs=1,
             paragraph_words=60,
             paragraph_max_tokens=110,
             lore_budget_tokens=120,

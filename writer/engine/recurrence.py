@@ -125,9 +125,11 @@ def _has_words(text: str) -> bool:
 
 
 def clean_paragraph(text: str, config: WriterConfig) -> str:
-    """One paragraph from raw model text: lines joined, cut at a label the model began,
-    a cut-off last sentence dropped when enough remains, capped at twice the target."""
-    text = text.strip()
+    """One paragraph from raw model text: its first block (a base model that goes on
+    past a blank line tends to echo the prompt), cut at a label the model began, lines
+    joined, capped at twice the target, a cut-off last sentence dropped when enough remains."""
+    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if _has_words(b)]
+    text = blocks[0].strip() if blocks else ""
     for stop in PARAGRAPH_STOPS:
         at = text.find(stop)
         if at > 0:
@@ -168,9 +170,9 @@ def write_text(
 
 
 def _structured(gw: Gateway, schema: type[BaseModel], *, purpose: str, text_prompt: str, fallback: BaseModel,
-                temperature: float, max_tokens: int, fallbacks: list[str]) -> Any:  # fmt: skip
+                temperature: float, max_tokens: int, fallbacks: list[str], max_repairs: int = 2) -> Any:  # fmt: skip
     result = gw.structured(schema, prompt=text_prompt, fallback=fallback, purpose=purpose,
-                           temperature=temperature, max_tokens=max_tokens)  # fmt: skip
+                           temperature=temperature, max_tokens=max_tokens, max_repairs=max_repairs)  # fmt: skip
     if not result.ok:
         fallbacks.append(purpose)
     return result.value
@@ -199,6 +201,7 @@ def new_plans(gw: Gateway, state: StoryState, config: WriterConfig, fallbacks: l
         temperature=config.temperatures.plans,
         max_tokens=_tokens_for(config.plans * config.plan_max_chars // 2),
         fallbacks=fallbacks,
+        max_repairs=config.max_repairs,
     )  # fmt: skip
     return tuple(value.plans)
 
@@ -218,6 +221,7 @@ def _memory_call(gw: Gateway, memory: str, paragraph: str, config: WriterConfig,
         temperature=config.temperatures.memory,
         max_tokens=_tokens_for(config.summary_max_chars + config.memory_add_max * config.fact_max_chars) // 2 + 40,
         fallbacks=fallbacks,
+        max_repairs=config.max_repairs,
     )  # fmt: skip
 
 
@@ -249,6 +253,7 @@ def init(
             temperature=config.temperatures.init,
             max_tokens=_tokens_for(80 + config.outline_max_chars) // 2 + 40,
             fallbacks=fallbacks,
+            max_repairs=config.max_repairs,
         )  # fmt: skip
         paragraphs: list[str] = []
         for number in range(1, config.init_paragraphs + 1):

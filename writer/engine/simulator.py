@@ -51,6 +51,7 @@ def choose_plan(gw: Gateway, state: StoryState, *, config: WriterConfig | None =
             fallback=schema.model_construct(choice=1, reason=fallback_reason),
             purpose="writer.choose",
             temperature=config.temperatures.choose,
+            max_repairs=config.max_repairs,
             max_tokens=90,
         )  # fmt: skip
     value: Any = result.value
@@ -69,6 +70,7 @@ def refine_plan(gw: Gateway, state: StoryState, plan: str, *, config: WriterConf
             fallback=schema.model_construct(plan=plan),
             purpose="writer.refine",
             temperature=config.temperatures.choose,
+            max_repairs=config.max_repairs,
             max_tokens=config.plan_max_chars // 2 + 40,
         )  # fmt: skip
     refined: Any = result.value

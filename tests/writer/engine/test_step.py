@@ -80,7 +80,7 @@ def _long_facts(lang: str):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_short_term_memory_stays_within_its_bound(lang):
     gw = scripted_gateway(_long_facts(lang))
-    config = WriterConfig.compact(language=lang, memory_bound=70, fact_max_chars=140)
+    config = WriterConfig.compact(language=lang, memory_bound=70, fact_max_chars=140, memory_add_max=2)
     state = opened(gw, config)
     dropped_any = False
     for i in range(6):
@@ -91,6 +91,7 @@ def test_short_term_memory_stays_within_its_bound(lang):
         assert text_length(state.memory, lang) <= config.memory_bound
         assert after == (before - set(result.memory_dropped)) | set(result.memory_added)
         dropped_any = dropped_any or bool(result.memory_dropped)
+        assert "writer.memory" not in result.fallbacks
     assert dropped_any
     if lang == "zh":
         # Counted by spaces the Chinese memory would be a handful of "words" and never cut.
@@ -257,3 +258,14 @@ def test_prompts_ask_for_the_output_language():
     step(gw, state, "玛拉打开了门。", config=config)
     for purpose in ("writer.init", "writer.paragraph", "writer.memory", "writer.plans"):
         assert "Chinese" in prompts_of(gw, purpose)[-1], purpose
+
+
+def test_a_paragraph_is_the_first_block_the_model_wrote():
+    script = StoryScript()
+    script.routes["writer.paragraph"] = (
+        "\n\nMara reaches the gate.\nIt is warm.\n\nWrite the next paragraph in English."
+    )
+    gw = scripted_gateway(script)
+    config = WriterConfig.compact()
+    result = step(gw, opened(gw, config), "Mara opens a gate.", config=config)
+    assert result.paragraph == "Mara reaches the gate. It is warm."
