@@ -24,6 +24,7 @@ a thin adapter naming its model, its unit and its pages (reverie.runner for Smal
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -139,7 +140,9 @@ def lease(obj: LeasedRun, owner: str | None = None) -> Iterator[str]:
                 _rows(model).filter(pk=obj.pk, runner=owner).update(runner_seen=timezone.now())
             except Exception:
                 log.warning("lease heartbeat for %s failed", obj.run_title, exc_info=True)
-            finally:
+            # A broken connection is dropped so the next beat opens a fresh one; failing
+            # to drop it must not kill the heartbeat (a missed beat only ages the lease).
+            with contextlib.suppress(Exception):
                 close_old_connections()
 
     heart = threading.Thread(target=beat, name=f"lease-{obj.pk}", daemon=True)
