@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -152,10 +152,16 @@ def format_table(rows: Iterable[tuple[str, str, Totals]]) -> str:
         for name in COLUMNS:
             setattr(grand, name, getattr(grand, name) + getattr(t, name))
     body.append(_cells("TOTAL", "", grand))
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    return render_table(header, body)
+
+
+def render_table(header: Sequence[str], body: Iterable[Sequence[str]]) -> str:
+    """Fixed-width columns: the first two (run, purpose) left-aligned, numbers right-aligned."""
+    rows = [tuple(header), *(tuple(r) for r in body)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [
         "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        for r in [header, *body]
+        for r in rows
     ]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)

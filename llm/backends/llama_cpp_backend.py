@@ -58,6 +58,18 @@ def enumerate_small_int_ranges(schema: Any, limit: int = 64) -> Any:
     return out
 
 
+class _Deadline:
+    """A llama.cpp stopping criterion that ends sampling once `timeout` seconds have passed."""
+
+    def __init__(self, timeout: float) -> None:
+        self.deadline = time.monotonic() + timeout
+        self.passed = False
+
+    def __call__(self, _ids: Any, _logits: Any) -> bool:
+        self.passed = self.passed or time.monotonic() > self.deadline
+        return self.passed
+
+
 class LlamaCppBackend(Backend):
     kind = "llama_cpp"
     default_concurrency = 1  # one llama.cpp context serves one completion at a time
@@ -111,14 +123,7 @@ class LlamaCppBackend(Backend):
     ) -> list[Generation]:
         from llama_cpp import StoppingCriteriaList
 
-        deadline = time.monotonic() + timeout
-        timed_out = False
-
-        def past_deadline(_ids: Any, _logits: Any) -> bool:
-            nonlocal timed_out
-            timed_out = timed_out or time.monotonic() > deadline
-            return timed_out
-
+        past_deadline = _Deadline(timeout)
         out: list[Generation] = []
         with self._lock:
             max_tokens = self._fit_max_tokens(prompt, params.max_tokens)
@@ -136,7 +141,7 @@ class LlamaCppBackend(Backend):
                     grammar=grammar,
                     stopping_criteria=StoppingCriteriaList([past_deadline]),
                 )
-                if timed_out:
+                if past_deadline.passed:
                     raise LLMTimeout(f"llama.cpp call passed its {timeout:.0f}s timeout (LLM_TIMEOUT)")
                 choice = resp["choices"][0]
                 usage = resp.get("usage") or {}
@@ -207,14 +212,7 @@ class LlamaCppBackend(Backend):
             )
         else:
             prompt = str(payload)
-        deadline = time.monotonic() + timeout
-        timed_out = False
-
-        def past_deadline(_ids: Any, _logits: Any) -> bool:
-            nonlocal timed_out
-            timed_out = timed_out or time.monotonic() > deadline
-            return timed_out
-
+        past_deadline = _Deadline(timeout)
         pieces: list[str] = []
         finish = "stop"
         with self._lock:
@@ -233,7 +231,7 @@ class LlamaCppBackend(Backend):
                 for chunk in chunks:
                     choice = chunk["choices"][0]
                     finish = choice.get("finish_reason") or finish
-                    if timed_out:
+                    if past_deadline.passed:
                         raise LLMTimeout(f"llama.cpp call passed its {timeout:.0f}s timeout (LLM_TIMEOUT)")
                     if choice["text"]:
                         pieces.append(choice["text"])

@@ -406,6 +406,18 @@ def page(new_page: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
+def demo_files() -> Iterator[list[Path]]:
+    """Paths of demo files a test writes: removed afterwards (and anything there before restored)."""
+    written: list[Path] = []
+    yield written
+    for path in written:
+        path.unlink(missing_ok=True)
+        backup = path.with_name(path.name + ".e2e-backup")
+        if backup.exists():
+            shutil.move(backup, path)
+
+
+@pytest.fixture
 def make_user() -> Callable[..., Any]:
     """Factory: `make_user(username="e2e-user", permissions=SIM_PERMISSIONS)` -> committed User."""
     return create_user

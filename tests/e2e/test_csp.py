@@ -10,11 +10,8 @@ and the scripts that replaced inline handlers (site.js) run.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from django.core.management import call_command
 
 from tests.e2e.helpers import distinct_colours, element_box, login, screenshot, wait_for_town
@@ -27,17 +24,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
 });
 """
-
-
-@pytest.fixture
-def demo_file_paths() -> Iterator[list[Path]]:
-    written: list[Path] = []
-    yield written
-    for path in written:
-        path.unlink(missing_ok=True)
-        backup = path.with_name(path.name + ".e2e-backup")
-        if backup.exists():
-            backup.replace(path)
 
 
 def _visit(page, path: str) -> str:
@@ -63,7 +49,7 @@ def _map_is_drawn(page) -> None:
     assert distinct_colours(screenshot(page), canvas) > 1500, "the map is not drawn"
 
 
-def test_no_page_violates_the_policy_and_the_town_still_draws(page, make_user, demo_file_paths, tmp_path):
+def test_no_page_violates_the_policy_and_the_town_still_draws(page, make_user, demo_files, tmp_path):
     page.add_init_script(COLLECT_VIOLATIONS)
     high_simulation_ids()
     sim = fork("e2e-csp")
@@ -89,7 +75,7 @@ def test_no_page_violates_the_policy_and_the_town_still_draws(page, make_user, d
     _map_is_drawn(page)
     assert _violations(page) == []
 
-    demo = guard_demo_file(sim, demo_file_paths)
+    demo = guard_demo_file(sim, demo_files)
     call_command("compress_sim", sim.name, stdout=io.StringIO())
     assert demo.is_file()
     _visit(page, f"/demo/{name}/0/3/")

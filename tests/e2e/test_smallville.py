@@ -12,7 +12,6 @@ import io
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -141,18 +140,6 @@ def high_simulation_ids() -> None:
             cur.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('reverie_simulation', %s)", [big])
         elif row[0] < big:
             cur.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = 'reverie_simulation'", [big])
-
-
-@pytest.fixture
-def demo_files() -> Iterator[list[Path]]:
-    """Paths of demo files a test writes: removed afterwards (and anything there before restored)."""
-    written: list[Path] = []
-    yield written
-    for path in written:
-        path.unlink(missing_ok=True)
-        backup = path.with_name(path.name + ".e2e-backup")
-        if backup.exists():
-            shutil.move(backup, path)
 
 
 def guard_demo_file(sim: Simulation, demo_files: list[Path]) -> Path:

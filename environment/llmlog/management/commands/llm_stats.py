@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from environment.llmlog.selectors import faults_by_purpose, stats_by_run_and_purpose
 from llm.errors import FAULT_KINDS
-from llm.tracing import format_table
+from llm.tracing import format_table, render_table
 
 
 class Command(BaseCommand):
@@ -48,8 +48,4 @@ def fault_table(faults: dict[tuple[str, str], Any]) -> str:
     header = ["run", "purpose", *kinds]
     body = [[run or "-", purpose, *(str(c.get(k, 0)) for k in kinds)] for (run, purpose), c in sorted(faults.items())]
     body.append(["TOTAL", "", *(str(sum(c.get(k, 0) for c in faults.values())) for k in kinds)])
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in [header, *body]]  # fmt: skip
-    lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)
+    return render_table(header, body)
