@@ -251,14 +251,16 @@ def run_loop(
     exception from a unit pauses the run with the error on the row; RunStopped (a
     pause or a lost lease ended a wait for the model server) ends it quietly.
     """
-    obj = _rows(model).get(pk=pk)
+    obj = _rows(model).filter(pk=pk).first()
+    if obj is None:
+        return 0  # deleted before its runner started
     done = 0
     try:
         with lease(obj) as owner:
             advance = None
             while True:
-                obj = _rows(model).get(pk=pk)
-                if obj.runner != owner or obj.run_state != "playing":
+                obj = _rows(model).filter(pk=pk).first()
+                if obj is None or obj.runner != owner or obj.run_state != "playing":
                     break
                 if obj.run_until is not None and position(obj) >= obj.run_until:
                     _rows(model).filter(pk=pk).update(run_state="paused", run_until=None)
@@ -277,7 +279,9 @@ def run_loop(
         _rows(model).filter(pk=pk).update(run_state="paused", run_until=None, run_error=message[:2000])
     finally:
         _rows(model).filter(pk=pk).exclude(waiting_since=None).update(waiting_since=None, waiting_reason="")
-    publish(_rows(model).get(pk=pk))
+    final = _rows(model).filter(pk=pk).first()
+    if final is not None:  # None: deleted while it ran
+        publish(final)
     return done
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "environment.llmlog",
     "environment.vectors",
     "reverie",
+    "writer",
 ]
 
 MIDDLEWARE = [

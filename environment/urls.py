@@ -13,4 +13,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("environment.smallville.urls")),
+    path("", include("environment.writer.urls")),
 ]
