@@ -332,7 +332,9 @@ def enqueue_step(
     """Queue a step from `node` (default: the head) following `plan`; `auto` lets the
     human simulator choose the plan."""
     plan = "" if auto else _clean(plan, "plan", PLAN_MAX)
-    node = node or project.head
+    if node is None:
+        project.refresh_from_db(fields=["head"])  # another tab or the runner may have moved it
+        node = project.head
     if node is None:
         raise WriterError("the story has not started yet: wait for its opening to be written")
     with transaction.atomic():
@@ -694,3 +696,115 @@ def publish_view(project: Project, reader: ReaderPath | None = None) -> None:
 
 def publish_run(project: Project) -> None:
     _send(group_name(project.pk), {"type": "writer.changed"})
+
+
+# --- export and import (the file format is writer.exchange's) --------------------------------
+
+
+def export_document(project: Project) -> dict[str, Any]:
+    """The whole project, its history tree and memories, as an exchange document
+    (readers' paths are theirs and stay out)."""
+    from writer import exchange
+
+    project.refresh_from_db()
+    nodes = list(Node.objects.filter(project=project, reader=None).order_by("id"))
+    paragraph_ids: set[int] = set()
+    entry_ids: set[int] = set()
+    for node in nodes:
+        paragraph_ids.update(int(i) for i in node.state.get("paragraphs", ()))
+        entry_ids.update(int(i) for i in node.state.get("long_term", ()))
+    paragraphs = Passage.objects.filter(pk__in=paragraph_ids).order_by("pk").values_list("pk", "text")
+    entries = [
+        {"id": pk, "paragraph": paragraph, "summary": summary, "text": text, "vector": vector}
+        for pk, paragraph, summary, text, vector in MemoryEntry.objects.filter(pk__in=entry_ids)
+        .order_by("pk")
+        .values_list("pk", "paragraph", "summary", "text", "vector")
+    ]
+    records = [
+        {
+            "key": n.pk,
+            "parent": n.parent_id,
+            "kind": n.kind,
+            "label": n.label,
+            "plan": n.plan,
+            "state": n.state,
+            "details": {
+                **n.details,
+                "cost": {"calls": n.calls, "prompt_tokens": n.prompt_tokens, "completion_tokens": n.completion_tokens},
+            },
+            "tokens": n.tokens,
+            "seconds": n.seconds,
+            "created": n.created,
+        }
+        for n in nodes
+    ]
+    info = {"name": project.name, "novel_type": project.novel_type, "topic": project.topic,
+            "premise": project.premise, "language": project.language, "preset": project.preset,
+            "published": project.published}  # fmt: skip
+    head = project.head_id or (nodes[0].pk if nodes else 0)
+    if not nodes:
+        raise WriterError("the story has not started yet: there is nothing to export")
+    return exchange.build_document(info, paragraphs, entries, records, head)
+
+
+def import_document(owner: Any, data: Any, *, gateway: Any = None) -> Project:
+    """A new project of `owner` from an exchange document (dict, bytes or str), with its
+    tree and memories. Vectors made by another embedding model are computed again here,
+    once, so the project's steps never re-embed its past."""
+    from writer import exchange
+
+    doc = exchange.load_document(data) if isinstance(data, bytes | str) else exchange.parse_document(data)
+    vectors = [e.vector for e in doc.entries.values() if e.vector is not None]
+    dims = {v.shape[0] for v in vectors}
+    need_embedding = [e for e in doc.entries.values() if e.vector is None]
+    if doc.entries:
+        gw = _gw(gateway)
+        probe = gw.embed(["dimension probe"], purpose="writer.embed")[0]
+        if dims and dims != {len(probe)}:
+            need_embedding = list(doc.entries.values())  # another embedding model: its vectors are useless here
+    fresh: dict[int, np.ndarray] = {}
+    if need_embedding:
+        gw = _gw(gateway)
+        for i in range(0, len(need_embedding), 256):
+            batch = need_embedding[i : i + 256]
+            for entry, vector in zip(batch, gw.embed([e.embedded_text for e in batch], purpose="writer.embed"),
+                                     strict=True):  # fmt: skip
+                fresh[entry.id] = np.asarray(vector, dtype=np.float32)
+    info = doc.project
+    with transaction.atomic():
+        project = Project.objects.create(
+            owner=owner, name=unique_name(owner, info.name[:NAME_MAX] or "Imported story"),
+            novel_type=info.novel_type[:TYPE_MAX], topic=info.topic, premise=info.premise,
+            language=info.language, preset=info.preset, published=False,
+        )  # fmt: skip
+        paragraph_map: dict[int, int] = {}
+        for doc_id, text in doc.paragraphs.items():
+            paragraph_map[doc_id] = Passage.objects.create(project=project, text=text).pk
+        entry_map = {doc_id: new_id() for doc_id in doc.entries}
+        rows = []
+        for doc_id, e in doc.entries.items():
+            vector = fresh.get(doc_id, e.vector)
+            raw = None if vector is None else np.asarray(vector, dtype="<f4").tobytes()
+            rows.append(MemoryEntry(id=entry_map[doc_id], project=project, paragraph=e.paragraph,
+                                    summary=e.summary, text=e.text, vector=raw))  # fmt: skip
+        MemoryEntry.objects.bulk_create(rows, batch_size=500)
+        node_map: dict[int, int] = {}
+        for record in doc.nodes:  # parents before children
+            cost = record.details.get("cost") if isinstance(record.details.get("cost"), dict) else {}
+            light = doc.light_state(record.key, paragraph_map, entry_map)
+            node = Node.objects.create(
+                project=project, parent_id=None if record.parent is None else node_map[record.parent],
+                kind=record.kind, label=record.label[:200], plan=record.plan, state=light,
+                details={k: v for k, v in record.details.items() if k != "cost"},
+                paragraphs=len(light["paragraphs"]), seconds=max(0.0, record.seconds),
+                calls=_count(cost.get("calls")), prompt_tokens=_count(cost.get("prompt_tokens", record.tokens)),
+                completion_tokens=_count(cost.get("completion_tokens")),
+            )  # fmt: skip
+            node_map[record.key] = node.pk
+        Project.objects.filter(pk=project.pk).update(head_id=node_map[doc.head])
+    project.refresh_from_db()
+    return project
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else 0

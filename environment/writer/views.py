@@ -8,7 +8,6 @@ wrote reaches the DOM as text, never as HTML.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -97,7 +96,10 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         except services.WriterError:
             raise Http404(_("There is no such step in this project.")) from None
     if fmt == "json":
-        body: bytes | str = json.dumps(services.export_document(project), ensure_ascii=False)
+        try:
+            body: bytes | str = exchange.dump_document(services.export_document(project))
+        except services.WriterError as exc:
+            return HttpResponseBadRequest(str(exc))
         title = project.name
     else:
         if node is None:
@@ -128,16 +130,11 @@ def import_project(request: HttpRequest) -> HttpResponse:
             "size": f"{upload.size / 2**20:.1f}", "max": exchange.MAX_UPLOAD_BYTES // 2**20}  # fmt: skip
     else:
         try:
-            data = json.loads(upload.read())
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
-            error = _("That file is not a project file: it is not valid JSON (%(why)s).") % {"why": str(exc)[:200]}
+            project = services.import_document(request.user, upload.read())
+        except (exchange.BadImport, services.WriterError) as exc:
+            error = _("That project file cannot be imported: %(why)s") % {"why": str(exc)}
         else:
-            try:
-                project = services.import_document(request.user, data)
-            except (exchange.BadImport, services.WriterError) as exc:
-                error = _("That project file cannot be imported: %(why)s") % {"why": str(exc)}
-            else:
-                return redirect("writer_project", project.pk)
+            return redirect("writer_project", project.pk)
     return render(request, "writer/home.html", _home_context(request, import_error=error), status=400)
 
 
