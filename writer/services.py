@@ -611,7 +611,7 @@ def lore_entry(data: Any) -> LoreEntry:
     keywords = words(data.get("keywords")) or (name,)
     raw_id = data.get("id")
     entry_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) and raw_id > 0 else new_id()
-    return LoreEntry(id=entry_id, name=name, kind=kind, text=text, keywords=keywords,
+    return LoreEntry(id=entry_id, name=name, kind=kind, text=text, keywords=keywords,  # type: ignore[arg-type]
                      aliases=words(data.get("aliases")))  # fmt: skip
 
 
@@ -790,7 +790,8 @@ def import_document(owner: Any, data: Any, *, gateway: Any = None) -> Project:
         MemoryEntry.objects.bulk_create(rows, batch_size=500)
         node_map: dict[int, int] = {}
         for record in doc.nodes:  # parents before children
-            cost = record.details.get("cost") if isinstance(record.details.get("cost"), dict) else {}
+            raw_cost = record.details.get("cost")
+            cost: dict[str, Any] = raw_cost if isinstance(raw_cost, dict) else {}
             light = doc.light_state(record.key, paragraph_map, entry_map)
             node = Node.objects.create(
                 project=project, parent_id=None if record.parent is None else node_map[record.parent],
