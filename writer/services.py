@@ -158,14 +158,16 @@ def delete_project(project: Project) -> None:
 # --- states --------------------------------------------------------------------------------
 
 _STATE_CACHE_SIZE = 16
-_states: OrderedDict[int, StoryState] = OrderedDict()
+# Keyed by (id, created): SQLite may hand a deleted node's id to a new one.
+_states: OrderedDict[tuple[int, Any], StoryState] = OrderedDict()
 _states_lock = threading.Lock()
 
 
-def _cache_state(node_id: int, state: StoryState) -> None:
+def _cache_state(node: Node, state: StoryState) -> None:
+    key = (node.pk, node.created)
     with _states_lock:
-        _states[node_id] = state
-        _states.move_to_end(node_id)
+        _states[key] = state
+        _states.move_to_end(key)
         while len(_states) > _STATE_CACHE_SIZE:
             _states.popitem(last=False)
 
@@ -186,7 +188,7 @@ def _chunks(ids: Sequence[int], size: int = 900) -> Iterable[Sequence[int]]:
 def state_at(node: Node) -> StoryState:
     """The full state of `node` (nodes never change, so states are cached by node id)."""
     with _states_lock:
-        cached = _states.get(node.pk)
+        cached = _states.get((node.pk, node.created))
     if cached is not None:
         return cached
     light = node.state
@@ -206,7 +208,7 @@ def state_at(node: Node) -> StoryState:
     full["long_term"] = []
     state = StoryState.from_dict(full)
     state = replace(state, long_term=tuple(entries[i] for i in entry_ids))
-    _cache_state(node.pk, state)
+    _cache_state(node, state)
     return state
 
 
@@ -284,7 +286,7 @@ def save_node(
             completion_tokens=int(usage.get("completion_tokens", 0)),
             seconds=float(usage.get("seconds", 0.0)),
         )
-    _cache_state(node.pk, state)
+    _cache_state(node, state)
     return node
 
 

@@ -173,21 +173,27 @@ def reader_path(project: Project, key: str) -> ReaderPath:
     return path
 
 
-def _published(user: Any, session_key: str | None, pk: str) -> ReaderPath | None:
+def _published(user: Any, session: Any, pk: str) -> ReaderPath | str:
+    """The reader's path, or why there is none (one line for the error frame)."""
+    missing = f"there is no published story {pk!r}"
     try:
         number = int(pk)
     except ValueError:
-        return None
+        return missing
     project = Project.objects.filter(pk=number).first()
     if project is None or not (project.published or project.owner_id == getattr(user, "pk", None)):
-        return None
+        return missing
+    session_key = getattr(session, "session_key", None)
+    # Only a session the server made (the page saves one): invented keys would make paths at will.
+    if not getattr(user, "is_authenticated", False) and not (session_key and session.exists(session_key)):
+        return "open the story's page first: your place in it is kept with your browser session"
     key = reader_key(user, session_key)
     if key is None:
-        return None
+        return missing
     try:
         path = reader_path(project, key)
-    except services.WriterError:
-        return None
+    except services.WriterError as exc:
+        return str(exc)
     from writer.runner import resume
 
     resume(project)
@@ -227,18 +233,20 @@ def restart(path: ReaderPath) -> None:
 
 
 class ReaderConsumer(JsonMessageConsumer):
-    expected = '{"type": "ping"}, {"type": "choose", "option": <0-based>}, {"type": "back"} or {"type": "restart"}'
+    expected = (
+        '{"type": "ping"}, {"type": "choose", "option": <0-based>}, {"type": "stop"}, {"type": "back"} '
+        'or {"type": "restart"}'
+    )
     path: ReaderPath | None = None
 
     async def connect(self) -> None:
         pk = self.scope["url_route"]["kwargs"]["project"]
-        session = self.scope.get("session")
-        session_key = getattr(session, "session_key", None)
-        self.path = await database_sync_to_async(_published)(self.scope.get("user"), session_key, pk)
+        found = await database_sync_to_async(_published)(self.scope.get("user"), self.scope.get("session"), pk)
         await self.accept()
-        if self.path is None:
-            await self.close_not_found(f"there is no published story {pk!r}")
+        if isinstance(found, str):
+            await self.close_not_found(found)
             return
+        self.path = found
         await self.join_group(services.group_name(self.path.project_id, self.path.pk))
         await self.send_view()
 
@@ -251,7 +259,7 @@ class ReaderConsumer(JsonMessageConsumer):
         await self.send_json(await database_sync_to_async(self._view)())
 
     async def receive_command(self, kind: str, content: dict[str, Any]) -> bool:
-        if kind not in ("choose", "back", "restart") or self.path is None:
+        if kind not in ("choose", "back", "restart", "stop") or self.path is None:
             return False
 
         def run() -> dict[str, Any] | None:
@@ -259,6 +267,8 @@ class ReaderConsumer(JsonMessageConsumer):
             path = ReaderPath.objects.select_related("node", "project").get(pk=self.path.pk)
             if kind == "choose":
                 return choose(path, _int(content.get("option"), "option"))
+            if kind == "stop":
+                return {"type": "ok", "command": "stop", "stopped": services.cancel_jobs(path.project, reader=path)}
             if kind == "back":
                 back(path)
             else:
