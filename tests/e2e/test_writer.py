@@ -444,6 +444,18 @@ def test_export_epub_and_markdown(writer: Any, tmp_path: Path) -> None:
     assert title in markdown
     for paragraph in story:
         assert paragraph in markdown
+
+    # Publishing shows the reader page's link (and unpublishing hides it).
+    from writer.models import Project
+
+    assert page.locator("#read-link-row").is_hidden()
+    page.locator("#published").check()
+    page.locator("#read-link-row").wait_for(state="visible")
+    assert page.locator("#read-link").get_attribute("href") == f"/read/{project.pk}/"
+    assert Project.objects.get(pk=project.pk).published
+    page.locator("#published").uncheck()
+    page.locator("#read-link-row").wait_for(state="hidden")
+    assert not Project.objects.get(pk=project.pk).published
     assert page.page_errors == []
 
 
@@ -461,6 +473,13 @@ def test_what_models_and_people_write_stays_text(writer: Any) -> None:
     page.locator("[data-key='para:0']").fill(XSS_PARAGRAPH)
     page.locator("#p-0 .editor .button.primary").click()
     page.wait_for_function("t => document.querySelector('#p-0 .para-text')?.textContent === t", arg=XSS_PARAGRAPH)
+    # A long-term memory entry's summary (its id travels as a string).
+    page.locator("#p-0 [data-act=edit-entry]").click()
+    page.locator("#p-0 .para-entry textarea").fill("<i>the keeper's summary</i>")
+    page.locator("#p-0 .para-entry .button.primary").click()
+    page.wait_for_function(
+        "t => document.querySelector('#p-0 .entry-summary')?.textContent === t", arg="<i>the keeper's summary</i>"
+    )
 
     page.locator("#lore-add").click()
     page.locator("[data-key='lore:new:name']").fill(XSS_LORE)

@@ -112,10 +112,13 @@
   let liveJob = null; // the job whose streamed text liveText holds
   let liveText = "";
   let stopping = false;
+  const ended = new Set(); // jobs known to be over: a late piece must not revive one
   const drafts = new Map(); // what is being edited -> its draft (string, or an object for lore)
   let memoryDirty = false;
   const pending = []; // commands sent and not answered yet: {command, key}
+  const awaiting = new Map(); // edits accepted, waiting for the view that shows them -> timer
   let compareSel = [];
+  let publishWanted = null; // the box's state until a view confirms it
   const dismissed = new Set();
   const signatures = new Map(); // region -> what it was last drawn from
   let views = 0;
@@ -177,7 +180,20 @@
   }
 
   function saving(key) {
-    return pending.some((p) => p.key === key);
+    return pending.some((p) => p.key === key) || awaiting.has(key);
+  }
+
+  /** An edit the server accepted: its editor closes with the view that shows it (or
+   * after 1.5 s: an edit that changed nothing is followed by no view). */
+  function awaitView(key) {
+    awaiting.set(key, setTimeout(() => { finish(key); if (view) renderAll(true); }, 1500));
+  }
+
+  function finish(key) {
+    clearTimeout(awaiting.get(key));
+    awaiting.delete(key);
+    if (key === "memory") memoryDirty = false;
+    else drafts.delete(key);
   }
 
   function textEditor(key, initial, rows, label, onSave) {
@@ -476,8 +492,8 @@
       link.href = href;
     }
     const published = !!(view.project && view.project.published);
-    ui.published.checked = published;
-    ui.published.disabled = saving("publish");
+    if (publishWanted === published) publishWanted = null; // the server has it now
+    ui.published.checked = publishWanted === null ? published : publishWanted;
     ui.readRow.hidden = !published;
   }
 
@@ -513,6 +529,7 @@
   // ------------------------------------------------------------------ messages
   function onView(msg) {
     view = msg;
+    for (const key of [...awaiting.keys()]) finish(key);
     views += 1;
     document.body.dataset.views = String(views);
     document.body.dataset.head = msg.head === null || msg.head === undefined ? "" : String(msg.head);
@@ -533,7 +550,9 @@
     if (isActive(j)) {
       if (j.state === "running" && liveJob !== j.id) { liveJob = j.id; liveText = ""; }
       job = j;
-    } else if (!job || job.id === j.id) {
+    } else {
+      ended.add(j.id);
+      if (job && job.id !== j.id) { if (view) renderRun(); return; }
       job = null; liveJob = null; liveText = ""; stopping = false;
       if (j.state === "failed" && j.error) showAlert(t("failed", { error: j.error }), "failed:" + j.id);
     }
@@ -541,6 +560,7 @@
   }
 
   function onPiece(msg) {
+    if (ended.has(msg.job)) return;
     if (liveJob !== msg.job) { liveJob = msg.job; liveText = ""; }
     if (msg.reset) liveText = "";
     liveText += msg.text || "";
@@ -553,9 +573,9 @@
     if (i < 0) return null;
     const [p] = pending.splice(i, 1);
     if (ok && p.key) {
-      if (p.key === "memory") memoryDirty = false;
-      else if (p.key === "own") ui.ownPlan.value = "";
-      else drafts.delete(p.key);
+      if (p.key === "own") ui.ownPlan.value = "";
+      else if (p.key.startsWith("plan:")) drafts.delete(p.key);
+      else awaitView(p.key);
     }
     return p;
   }
@@ -572,6 +592,7 @@
 
   function onError(msg) {
     const p = msg.command ? settle(msg, false) : null;
+    if (msg.command === "publish") publishWanted = null;
     showAlert(msg.error || "error", null);
     if (p || msg.command) renderAll(true);
   }
@@ -623,7 +644,9 @@
   });
   ui.compareClose.addEventListener("click", () => { ui.compareView.hidden = true; ui.compareColumns.replaceChildren(); });
   ui.published.addEventListener("change", () => {
-    if (!send({ type: "publish", published: ui.published.checked }, "publish")) ui.published.checked = !ui.published.checked;
+    const wanted = ui.published.checked;
+    if (send({ type: "publish", published: wanted }, null)) publishWanted = wanted;
+    else ui.published.checked = !wanted;
   });
   // Drafts follow typing (a redraw puts them back).
   document.addEventListener("input", (ev) => {
