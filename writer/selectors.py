@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from writer import services
 from writer.models import Job, Node, Project, ReaderPath
 
@@ -17,12 +19,31 @@ def _cost(node: Node) -> dict[str, Any]:
             "completion_tokens": node.completion_tokens, "seconds": round(node.seconds, 2)}  # fmt: skip
 
 
+EDIT_LABELS = {
+    "paragraph": gettext_lazy("Edited paragraph %(arg)s"),
+    "entry": gettext_lazy("Edited a long-term memory"),
+    "memory": gettext_lazy("Edited the short-term memory"),
+    "plans": gettext_lazy("Edited the plans"),
+    "lore": gettext_lazy("Lorebook: %(arg)s"),
+    "lore_removed": gettext_lazy("Removed a lorebook entry"),
+}
+
+
+def label_of(kind: str, label: str, details: dict[str, Any] | None) -> str:
+    """The history label in the request's language (edits are stored with a code)."""
+    code = (details or {}).get("edit") if kind == "edit" else None
+    template = EDIT_LABELS.get(code) if isinstance(code, str) else None
+    if template is None:
+        return label
+    return str(template) % {"arg": (details or {}).get("arg", "")}
+
+
 def node_summary(node: Node) -> dict[str, Any]:
     return {
         "id": node.pk,
         "parent": node.parent_id,
         "kind": node.kind,
-        "label": node.label,
+        "label": label_of(node.kind, node.label, node.details),
         "plan": node.plan,
         "paragraphs": node.paragraphs,
         "created": node.created.isoformat(),
@@ -60,17 +81,25 @@ def tree(project: Project) -> list[dict[str, Any]]:
     rows = Node.objects.filter(project=project, reader=None).values_list(
         "pk", "parent_id", "kind", "label", "paragraphs", "created"
     )
+    edits = dict(Node.objects.filter(project=project, reader=None, kind="edit").values_list("pk", "details"))
     return [
         {
             "id": pk,
             "parent": parent,
             "kind": kind,
-            "label": label,
+            "label": label_of(kind, label, edits.get(pk)),
             "paragraphs": paragraphs,
             "created": created.isoformat(),
         }
         for pk, parent, kind, label, paragraphs, created in rows
     ]
+
+
+def last_step(node: Node) -> Node:
+    """The step (or opening) an edit was made on: what the "last step" panels describe."""
+    while node.kind == "edit" and node.parent is not None:
+        node = node.parent
+    return node
 
 
 def job_message(job: Job | None) -> dict[str, Any] | None:
@@ -125,10 +154,12 @@ def view(project: Project) -> dict[str, Any]:
         out.update(node=None, story={"title": "", "outline": "", "paragraphs": []}, memory="", plans=[], lore=[])
         return out
     state = services.state_at(head)
-    details = _details(head.details)
+    step = last_step(head)
+    details = _details(step.details)
     fired = {h["id"] for h in details.get("lore", ()) if h.get("included")}
     out.update(
-        node={**node_summary(head), "details": details},
+        # After an edit the panels still describe the step it was made on (and its cost).
+        node={**node_summary(head), "details": details, "cost": _cost(step), "step": step.pk},
         story=story(head),
         memory=state.memory,
         plans=list(state.plans),

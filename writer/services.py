@@ -91,7 +91,8 @@ def _clean(value: Any, field: str, limit: int, *, required: bool = True) -> str:
 
 
 def projects_of(user: Any) -> Any:
-    return Project.objects.filter(owner=user).annotate(node_count=Count("nodes")).order_by("-updated")
+    steps = Count("nodes", filter=Q(nodes__kind__in=("init", "step"), nodes__reader=None))
+    return Project.objects.filter(owner=user).annotate(node_count=Count("nodes"), step_count=steps).order_by("-updated")
 
 
 def get_project(user: Any, pk: Any) -> Project:
@@ -355,10 +356,12 @@ def cancel_jobs(project: Project, *, reader: ReaderPath | None = None) -> int:
     """Stop the writer's (or the reader's) queued and running jobs; returns how many."""
     jobs = active_jobs(project).filter(reader=reader)
     queued = list(jobs.filter(state="queued"))
+    running = list(jobs.filter(state="running"))
     n = jobs.filter(state="queued").update(state="cancelled", finished=timezone.now())
     n += jobs.filter(state="running").update(state="cancelling")
-    for job in queued:
-        job.state = "cancelled"
+    # Every tab hears of it: a queued job is gone, a running one is stopping.
+    for job, state in [*((j, "cancelled") for j in queued), *((j, "cancelling") for j in running)]:
+        job.state = state
         publish_job(project, job)
     return n
 
@@ -539,7 +542,11 @@ def _head(project: Project) -> Node:
     return project.head
 
 
-def _edit(project: Project, label: str, change: Callable[[StoryState], StoryState]) -> Node:
+def _edit(
+    project: Project, label: str, change: Callable[[StoryState], StoryState], *, code: str, arg: Any = None
+) -> Node:
+    """Apply `change` to the head as a new "edit" node. `label` is the English history
+    label; `code` and `arg` let the pages show it in the reader's language."""
     if (busy := writer_busy(project)) is not None:
         raise Busy(
             f"a step is being written (job {busy.pk}); your edit was not applied: "
@@ -553,7 +560,8 @@ def _edit(project: Project, label: str, change: Callable[[StoryState], StoryStat
         raise WriterError(str(exc).strip("'\"")) from None
     if state == before:
         return head
-    node = save_node(project, head, state, kind="edit", label=label, plan=head.plan)
+    node = save_node(project, head, state, kind="edit", label=label, plan=head.plan,
+                     details={"edit": code, "arg": arg})  # fmt: skip
     Project.objects.filter(pk=project.pk).update(head=node, updated=timezone.now())
     project.refresh_from_db()
     publish_view(project)
@@ -572,25 +580,26 @@ def edit_story_paragraph(project: Project, number: int, text: str, *, gateway: A
     text = _clean(text, "paragraph", PARAGRAPH_MAX)
     config = config_for(project)
     return _edit(project, f"Edited paragraph {number + 1}",
-                 lambda s: edit_paragraph(_gw(gateway), s, number, text, config=config))  # fmt: skip
+                 lambda s: edit_paragraph(_gw(gateway), s, number, text, config=config),
+                 code="paragraph", arg=number + 1)  # fmt: skip
 
 
 def edit_entry(project: Project, entry_id: int, *, summary: str, gateway: Any = None) -> Node:
     summary = _clean(summary, "summary", PARAGRAPH_MAX)
     return _edit(project, "Edited a long-term memory",
-                 lambda s: edit_long_term(_gw(gateway), s, entry_id, summary=summary))  # fmt: skip
+                 lambda s: edit_long_term(_gw(gateway), s, entry_id, summary=summary), code="entry")  # fmt: skip
 
 
 def edit_short_memory(project: Project, memory: str) -> Node:
     memory = _clean(memory, "short-term memory", MEMORY_MAX, required=False)
-    return _edit(project, "Edited the short-term memory", lambda s: edit_memory(s, memory))
+    return _edit(project, "Edited the short-term memory", lambda s: edit_memory(s, memory), code="memory")
 
 
 def edit_plan_list(project: Project, plans: Sequence[str]) -> Node:
     cleaned = [_clean(p, "plan", PLAN_MAX) for p in plans if isinstance(p, str) and p.strip()]
     if not cleaned:
         raise WriterError("keep at least one plan")
-    return _edit(project, "Edited the plans", lambda s: edit_plans(s, cleaned))
+    return _edit(project, "Edited the plans", lambda s: edit_plans(s, cleaned), code="plans")
 
 
 def lore_entry(data: Any) -> LoreEntry:
@@ -619,7 +628,7 @@ def lore_entry(data: Any) -> LoreEntry:
 
 def save_lore(project: Project, data: Any) -> Node:
     entry = lore_entry(data)
-    return _edit(project, f"Lorebook: {entry.name}", lambda s: upsert_lore(s, entry))
+    return _edit(project, f"Lorebook: {entry.name}", lambda s: upsert_lore(s, entry), code="lore", arg=entry.name)
 
 
 def delete_lore(project: Project, entry_id: int) -> Node:
@@ -628,7 +637,7 @@ def delete_lore(project: Project, entry_id: int) -> Node:
             raise KeyError("that lorebook entry is not in this version of the story")
         return remove_lore(state, entry_id)
 
-    return _edit(project, "Removed a lorebook entry", change)
+    return _edit(project, "Removed a lorebook entry", change, code="lore_removed")
 
 
 def goto(project: Project, node_id: Any) -> Node:

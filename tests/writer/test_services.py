@@ -178,3 +178,20 @@ def test_another_users_project_is_not_found(user, gw):
         services.get_project(other, project.pk)
     with pytest.raises(services.WriterError, match="no step"):
         services.goto(project, 10**9)
+
+
+def test_after_an_edit_the_view_describes_the_step_it_was_made_on_in_the_pages_language(user, gw):
+    from django.utils import translation
+
+    project = started(user, gw)
+    services.enqueue_step(project, plan="Mara opens the gate.", start=False)
+    (step,) = run_all(project, gw)
+    services.edit_story_paragraph(project, 1, "Mara opens the gate and a bell rings.")
+    project.refresh_from_db()
+    view = selectors.view(project)
+    assert view["node"]["kind"] == "edit" and view["node"]["step"] == step.pk
+    assert view["node"]["details"]["retrieved"] == selectors._details(step.details)["retrieved"]
+    assert view["node"]["cost"]["tokens"] == step.tokens > 0
+    assert view["node"]["label"] == "Edited paragraph 2"
+    with translation.override("zh-hans"):
+        assert selectors.view(project)["tree"][-1]["label"] == "编辑了第 2 段"
