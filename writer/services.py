@@ -29,6 +29,7 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from llm.context import call_context
 from writer.engine import (
@@ -81,9 +82,12 @@ def config_for(project: Project) -> WriterConfig:
 def _clean(value: Any, field: str, limit: int, *, required: bool = True) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if required and not text:
-        raise WriterError(f"the {field} is empty: write a few words")
+        raise WriterError(_("the %(field)s is empty: write a few words") % {"field": field})
     if len(text) > limit:
-        raise WriterError(f"the {field} is {len(text):,} characters long; keep it under {limit:,}")
+        raise WriterError(
+            _("the %(field)s is %(length)s characters long; keep it under %(limit)s")
+            % {"field": field, "length": f"{len(text):,}", "limit": f"{limit:,}"}
+        )
     return text
 
 
@@ -100,10 +104,10 @@ def get_project(user: Any, pk: Any) -> Project:
     try:
         number = int(pk)
     except (TypeError, ValueError):
-        raise WriterError(f"there is no project {pk!r}") from None
+        raise WriterError(_("there is no project %(pk)r") % {"pk": pk}) from None
     project = Project.objects.filter(pk=number, owner_id=getattr(user, "pk", None)).first()
     if project is None:
-        raise WriterError(f"there is no project {number} of yours")
+        raise WriterError(_("there is no project %(pk)s of yours") % {"pk": number})
     return project
 
 
@@ -128,10 +132,10 @@ def create_project(
     start: bool = True,
 ) -> Project:
     """A new project; its opening is queued as an "init" job (written in the background)."""
-    novel_type = _clean(novel_type, "novel type", TYPE_MAX)
-    topic = _clean(topic, "topic", TOPIC_MAX)
-    premise = _clean(premise, "premise", PREMISE_MAX, required=False)
-    name = _clean(name, "name", NAME_MAX, required=False) or f"{novel_type}: {topic}"[:NAME_MAX]
+    novel_type = _clean(novel_type, _("novel type"), TYPE_MAX)
+    topic = _clean(topic, _("topic"), TOPIC_MAX)
+    premise = _clean(premise, _("premise"), PREMISE_MAX, required=False)
+    name = _clean(name, _("name"), NAME_MAX, required=False) or f"{novel_type}: {topic}"[:NAME_MAX]
     if language not in ("en", "zh"):
         raise WriterError(f"language must be en or zh, not {language!r}")
     if preset not in ("compact", "paper"):
@@ -296,10 +300,10 @@ def project_node(project: Project, node_id: Any, *, reader: ReaderPath | None = 
     try:
         number = int(node_id)
     except (TypeError, ValueError):
-        raise WriterError(f"there is no step {node_id!r} in this project") from None
+        raise WriterError(_("there is no step %(node)r in this project") % {"node": node_id}) from None
     node = Node.objects.filter(pk=number, project=project).filter(Q(reader=None) | Q(reader=reader)).first()
     if node is None:
-        raise WriterError(f"there is no step {number} in this project")
+        raise WriterError(_("there is no step %(node)s in this project") % {"node": number})
     return node
 
 
@@ -334,17 +338,19 @@ def enqueue_step(
 ) -> Job:
     """Queue a step from `node` (default: the head) following `plan`; `auto` lets the
     human simulator choose the plan."""
-    plan = "" if auto else _clean(plan, "plan", PLAN_MAX)
+    plan = "" if auto else _clean(plan, _("plan"), PLAN_MAX)
     if node is None:
         project.refresh_from_db(fields=["head"])  # another tab or the runner may have moved it
         node = project.head
     if node is None:
-        raise WriterError("the story has not started yet: wait for its opening to be written")
+        raise WriterError(_("the story has not started yet: wait for its opening to be written"))
     with transaction.atomic():
         if reader is None and (busy := writer_busy(project)) is not None:
-            raise Busy(f"a step is already being written (job {busy.pk}); stop it or wait for it to finish")
+            raise Busy(
+                _("a step is already being written (job %(job)s); stop it or wait for it to finish") % {"job": busy.pk}
+            )
         if reader is not None and active_jobs(project).filter(reader=reader).exists():
-            raise Busy("the story is still being written; wait for it to finish")
+            raise Busy(_("the story is still being written; wait for it to finish"))
         job = Job.objects.create(project=project, kind="auto" if auto else "step", node=node, plan=plan, reader=reader)
     if start:
         _start_runner(project)
@@ -538,7 +544,7 @@ def fail_job(job: Job, error: str) -> None:
 def _head(project: Project) -> Node:
     project.refresh_from_db(fields=["head"])
     if project.head is None:
-        raise WriterError("the story has not started yet: wait for its opening to be written")
+        raise WriterError(_("the story has not started yet: wait for its opening to be written"))
     return project.head
 
 
@@ -549,8 +555,11 @@ def _edit(
     label; `code` and `arg` let the pages show it in the reader's language."""
     if (busy := writer_busy(project)) is not None:
         raise Busy(
-            f"a step is being written (job {busy.pk}); your edit was not applied: "
-            "stop the step or wait, then save again"
+            _(
+                "a step is being written (job %(job)s); your edit was not applied: "
+                "stop the step or wait, then save again"
+            )
+            % {"job": busy.pk}
         )
     head = _head(project)
     before = state_at(head)
@@ -577,7 +586,7 @@ def _gw(gateway: Any) -> Any:
 
 
 def edit_story_paragraph(project: Project, number: int, text: str, *, gateway: Any = None) -> Node:
-    text = _clean(text, "paragraph", PARAGRAPH_MAX)
+    text = _clean(text, _("paragraph"), PARAGRAPH_MAX)
     config = config_for(project)
     return _edit(project, f"Edited paragraph {number + 1}",
                  lambda s: edit_paragraph(_gw(gateway), s, number, text, config=config),
@@ -585,38 +594,38 @@ def edit_story_paragraph(project: Project, number: int, text: str, *, gateway: A
 
 
 def edit_entry(project: Project, entry_id: int, *, summary: str, gateway: Any = None) -> Node:
-    summary = _clean(summary, "summary", PARAGRAPH_MAX)
+    summary = _clean(summary, _("summary"), PARAGRAPH_MAX)
     return _edit(project, "Edited a long-term memory",
                  lambda s: edit_long_term(_gw(gateway), s, entry_id, summary=summary), code="entry")  # fmt: skip
 
 
 def edit_short_memory(project: Project, memory: str) -> Node:
-    memory = _clean(memory, "short-term memory", MEMORY_MAX, required=False)
+    memory = _clean(memory, _("short-term memory"), MEMORY_MAX, required=False)
     return _edit(project, "Edited the short-term memory", lambda s: edit_memory(s, memory), code="memory")
 
 
 def edit_plan_list(project: Project, plans: Sequence[str]) -> Node:
-    cleaned = [_clean(p, "plan", PLAN_MAX) for p in plans if isinstance(p, str) and p.strip()]
+    cleaned = [_clean(p, _("plan"), PLAN_MAX) for p in plans if isinstance(p, str) and p.strip()]
     if not cleaned:
-        raise WriterError("keep at least one plan")
+        raise WriterError(_("keep at least one plan"))
     return _edit(project, "Edited the plans", lambda s: edit_plans(s, cleaned), code="plans")
 
 
 def lore_entry(data: Any) -> LoreEntry:
     """A lorebook entry from a page's form fields; WriterError on bad input."""
     if not isinstance(data, dict):
-        raise WriterError("a lorebook entry needs a name, a kind and a text")
-    name = _clean(data.get("name"), "lorebook entry's name", NAME_MAX)
+        raise WriterError(_("a lorebook entry needs a name, a kind and a text"))
+    name = _clean(data.get("name"), _("lorebook entry's name"), NAME_MAX)
     kind = data.get("kind") or "fact"
     if kind not in LORE_KINDS:
-        raise WriterError(f"a lorebook entry's kind is one of {', '.join(LORE_KINDS)}")
-    text = _clean(data.get("text"), "lorebook entry's text", LORE_TEXT_MAX)
+        raise WriterError(_("a lorebook entry's kind is one of %(kinds)s") % {"kinds": ", ".join(LORE_KINDS)})
+    text = _clean(data.get("text"), _("lorebook entry's text"), LORE_TEXT_MAX)
 
     def words(value: Any) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
         out = tuple(w.strip()[:100] for w in items if isinstance(w, str) and w.strip())
         if len(out) > LORE_WORDS_MAX:
-            raise WriterError(f"at most {LORE_WORDS_MAX} keywords per lorebook entry")
+            raise WriterError(_("at most %(n)s keywords per lorebook entry") % {"n": LORE_WORDS_MAX})
         return out
 
     keywords = words(data.get("keywords")) or (name,)
@@ -657,7 +666,7 @@ def regenerate(project: Project, *, start: bool = True) -> Job:
         while head.kind == "edit" and head.parent is not None:
             head = head.parent
     if head.parent is None or head.kind != "step":
-        raise WriterError("only a written step can be regenerated; the opening cannot")
+        raise WriterError(_("only a written step can be regenerated; the opening cannot"))
     return enqueue_step(project, plan=head.plan, node=head.parent, start=start)
 
 
@@ -754,7 +763,7 @@ def export_document(project: Project) -> dict[str, Any]:
             "published": project.published}  # fmt: skip
     head = project.head_id or (nodes[0].pk if nodes else 0)
     if not nodes:
-        raise WriterError("the story has not started yet: there is nothing to export")
+        raise WriterError(_("the story has not started yet: there is nothing to export"))
     return exchange.build_document(info, paragraphs, entries, records, head)
 
 

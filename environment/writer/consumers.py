@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext as _
 
 from environment.consumers import JsonMessageConsumer
 from writer import selectors, services
@@ -22,22 +23,22 @@ from writer.models import Node, Project, ReaderPath
 
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool):
-        raise services.WriterError(f"{what} must be a number")
+        raise services.WriterError(_("%(what)s must be a number") % {"what": what})
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise services.WriterError(f"{what} must be a number") from None
+        raise services.WriterError(_("%(what)s must be a number") % {"what": what}) from None
 
 
 def _str(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise services.WriterError(f"{what} must be text")
+        raise services.WriterError(_("%(what)s must be text") % {"what": what})
     return value
 
 
 def _plans(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-        raise services.WriterError("plans must be a list of texts")
+        raise services.WriterError(_("plans must be a list of texts"))
     return value
 
 
@@ -168,8 +169,8 @@ def reader_path(project: Project, key: str) -> ReaderPath:
         return path
     root = Node.objects.filter(project=project, parent=None, reader=None).order_by("id").first()
     if root is None:
-        raise services.WriterError("this story has not started yet")
-    path, _ = ReaderPath.objects.get_or_create(project=project, reader=key, defaults={"node": root})
+        raise services.WriterError(_("this story has not started yet"))
+    path, _created = ReaderPath.objects.get_or_create(project=project, reader=key, defaults={"node": root})
     return path
 
 
@@ -206,7 +207,9 @@ def choose(path: ReaderPath, option: int) -> dict[str, Any]:
     node = path.node
     plans = services.state_at(node).plans
     if not 0 <= option < len(plans):
-        raise services.WriterError(f"there is no option {option + 1} here; choose one of 1–{len(plans)}")
+        raise services.WriterError(
+            _("there is no option %(n)s here; choose one of 1–%(count)s") % {"n": option + 1, "count": len(plans)}
+        )
     plan = plans[option]
     written = (
         Node.objects.filter(parent=node, plan=plan, kind="step").filter(reader=None).order_by("id").first()
@@ -221,7 +224,7 @@ def choose(path: ReaderPath, option: int) -> dict[str, Any]:
 
 def back(path: ReaderPath) -> None:
     if path.node.parent_id is None:
-        raise services.WriterError("this is the beginning of the story")
+        raise services.WriterError(_("this is the beginning of the story"))
     services.cancel_jobs(path.project, reader=path)
     ReaderPath.objects.filter(pk=path.pk).update(node_id=path.node.parent_id)
 
