@@ -57,6 +57,7 @@ def resume(project: Project) -> None:
 
 def run_loop(pk: int, *, gateway: Any = None, guard: RunGuard | None = None) -> int:
     """Run the project's queued jobs until none is left; returns the number run."""
+    ran = 0
 
     def start(project: Project, owner: str) -> Any:
         gw = services._gw(gateway)
@@ -64,9 +65,11 @@ def run_loop(pk: int, *, gateway: Any = None, guard: RunGuard | None = None) -> 
         index = InMemoryVectorIndex()  # kept for the whole run: each entry is added once
 
         def advance() -> None:
+            nonlocal ran
             job = services.next_job(project)
             if job is None:
-                return
+                return  # the run paused itself: run_loop stops at its next look at the row
+            ran += 1
             try:
                 page_guard.run(lambda: services.run_job(job, gw, index=index), what=f"job {job.pk}")
             except LLMError as exc:
@@ -77,4 +80,5 @@ def run_loop(pk: int, *, gateway: Any = None, guard: RunGuard | None = None) -> 
 
         return advance
 
-    return runs.run_loop(Project, pk, start=start, position=_position, publish=services.publish_run)
+    runs.run_loop(Project, pk, start=start, position=_position, publish=services.publish_run)
+    return ran

@@ -195,3 +195,36 @@ def test_after_an_edit_the_view_describes_the_step_it_was_made_on_in_the_pages_l
     assert view["node"]["label"] == "Edited paragraph 2"
     with translation.override("zh-hans"):
         assert selectors.view(project)["tree"][-1]["label"] == "编辑了第 2 段"
+
+
+def test_a_model_that_answers_garbage_still_gives_a_usable_story_with_the_fallbacks_named(user):
+    garbage = scripted_gateway(lambda payload: "}}} not json at all {{{")
+    project = services.create_project(user, novel_type="fantasy", topic="Dragons", start=False)
+    run_all(project, garbage)
+    root = project.head
+    assert root is not None and "writer.init" in root.details["fallbacks"]
+    state = services.state_at(root)
+    assert state.title and state.plans  # typed fallbacks, never an empty page
+    services.enqueue_step(project, plan=state.plans[0], start=False)
+    (node,) = run_all(project, garbage)
+    assert node is not None and len(services.state_at(node).paragraphs) == 2
+    assert set(node.details["fallbacks"]) >= {"writer.memory", "writer.plans"}
+    assert selectors.view(project)["node"]["details"]["fallbacks"] == node.details["fallbacks"]
+
+
+def test_the_celery_task_writes_the_queued_jobs(user, gw, monkeypatch):
+    from writer.tasks import run
+
+    monkeypatch.setattr("environment.gateway.get_gateway", lambda: gw)
+    project = services.create_project(user, novel_type="fantasy", topic="Dragons", start=False)
+    Project.objects.filter(pk=project.pk).update(run_state="playing")
+    assert run(project.pk) == {"project": project.pk, "jobs": 1}
+    project.refresh_from_db()
+    assert project.head is not None and project.run_state == "paused"
+
+
+def test_errors_reach_a_chinese_page_in_chinese(user):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(services.WriterError, match="主题是空的"):
+        services.create_project(user, novel_type="奇幻", topic="  ", start=False)
