@@ -113,6 +113,11 @@ class WriterConfig:
     lore_budget_tokens: int = 400  # approx_tokens of the lorebook entries in one prompt
     lore_scan_paragraphs: int = 2  # recent paragraphs scanned for lorebook keywords
     max_repairs: int = 2  # repair prompts per structured call before its fallback
+    # How paragraphs are asked for: "instruct" (an instruction, for chat/instruction-tuned
+    # models, as the original did with ChatGPT) or "continue" (the story itself, with the
+    # plan and notes in brackets, to be continued: what a small base model can follow).
+    prose: Literal["instruct", "continue"] = "instruct"
+    recent_paragraphs: int = 2  # paragraphs shown verbatim in a "continue" prompt
     temperatures: Temperatures = field(default_factory=Temperatures)
 
     def __post_init__(self) -> None:
@@ -120,12 +125,14 @@ class WriterConfig:
             raise ValueError(f"language must be one of {sorted(LANGUAGES)}, got {self.language!r}")
         for name in ("plans", "init_paragraphs", "top_k", "memory_bound", "memory_add_max", "fact_max_chars",
                      "summary_max_chars", "plan_max_chars", "outline_max_chars", "paragraph_words",
-                     "paragraph_max_tokens", "lore_scan_paragraphs"):  # fmt: skip
+                     "paragraph_max_tokens", "lore_scan_paragraphs", "recent_paragraphs"):  # fmt: skip
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.plans > 9:
             raise ValueError(f"plans must be at most 9, got {self.plans}")
+        if self.prose not in ("instruct", "continue"):
+            raise ValueError(f"prose must be 'instruct' or 'continue', got {self.prose!r}")
         if self.max_repairs < 0:
             raise ValueError(f"max_repairs must be >= 0, got {self.max_repairs}")
         if self.lore_budget_tokens < 0:
@@ -155,6 +162,7 @@ class WriterConfig:
             plan_max_chars=80,
             outline_max_chars=160,
             max_repairs=1,
+            prose="continue",
             paragraph_words=60,
             paragraph_max_tokens=110,
             lore_budget_tokens=120,

@@ -31,6 +31,8 @@ the run.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,7 +62,20 @@ OnPiece = Callable[[str], None]
 CancelCheck = Callable[[], bool]
 
 # Where a base model tends to start the next section of the prompt instead of writing on.
-PARAGRAPH_STOPS = ("\n\n\n", "Next paragraph:", "Plan for the next paragraph", "\nParagraph ")
+PARAGRAPH_STOPS = (
+    "\n\n\n",
+    "Next paragraph:",
+    "Plan for the next paragraph",
+    "\nParagraph ",
+    "\n[",
+    "* * *",
+    "In the next paragraph:",
+)
+# A block a base model writes after the story that is not story: a bracketed note, a
+# heading, or the prompt's instructions echoed.
+_NOT_PROSE = re.compile(
+    r"^\s*(?:\[|#|Title:|Chapter\b|Write the\b|Plan:|In the next paragraph|第.{1,4}章)", re.IGNORECASE
+)
 
 FALLBACK_PLANS: dict[str, tuple[str, ...]] = {
     "en": (
@@ -129,7 +144,18 @@ def clean_paragraph(text: str, config: WriterConfig) -> str:
     past a blank line tends to echo the prompt), cut at a label the model began, lines
     joined, capped at twice the target, a cut-off last sentence dropped when enough remains."""
     blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if _has_words(b)]
-    text = blocks[0].strip() if blocks else ""
+    if config.prose == "continue":
+        # Continuing the story, the model's later blocks are more story: take them, up to
+        # the target length, until one is not prose.
+        taken: list[str] = []
+        for block in blocks:
+            if _NOT_PROSE.match(block) or (taken and text_length(" ".join(taken), config.language)
+                                           >= config.paragraph_words):  # fmt: skip
+                break
+            taken.append(block.strip())
+        text = "\n".join(taken)
+    else:
+        text = blocks[0].strip() if blocks else ""
     for stop in PARAGRAPH_STOPS:
         at = text.find(stop)
         if at > 0:
@@ -187,8 +213,60 @@ def _tokens_for(chars: int) -> int:
     return chars + 40
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:\d+\s*[.)、:：]|[-*•])?\s*")
+
+
+def parse_plan_lines(text: str, count: int, plan_chars: int) -> list[str]:
+    """Plans from a numbered list the model continued ("1." is in the prompt); a JSON
+    {"plans": [...]} answer is read too. Each plan cut to `plan_chars`, duplicates dropped."""
+    items: list[str] = []
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            items = [str(p) for p in json.loads(stripped).get("plans", [])]
+    if not items:
+        items = [_LIST_ITEM.sub("", line, count=1) for line in stripped.splitlines()]
+    plans: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        plan = " ".join(item.split()).strip("\"'[]{} ")
+        if not _has_words(plan) or len(plan) < 8 or _NOT_PROSE.match(plan) or plan.casefold() in seen:
+            continue
+        if len(plan) > plan_chars:  # at a sentence end if one is near, else at a word (a character for CJK)
+            cut = plan[:plan_chars]
+            end = max(cut.rfind(m) for m in ".!?。！？")
+            space = cut.rfind(" ")
+            plan = cut[: end + 1] if end >= plan_chars // 3 else cut[:space] if space >= plan_chars // 2 else cut
+            plan = plan.rstrip(",;:、，； ")
+        seen.add(plan.casefold())
+        plans.append(plan)
+        if len(plans) == count:
+            break
+    return plans
+
+
+def _continued_plans(gw: Gateway, state: StoryState, config: WriterConfig, fallbacks: list[str]) -> tuple[str, ...]:
+    """`writer.plans` for a base model: it continues a numbered list after the story."""
+    generic = FALLBACK_PLANS[config.language]
+    text_prompt = prompt(
+        "writer_plans_continue", novel_type=state.novel_type, language_name=config.language_name,
+        title=state.title, outline=state.outline, count=config.plans,
+        recent="\n\n".join(state.paragraphs[-config.recent_paragraphs :]),
+    )  # fmt: skip
+    answer = gw.complete(text_prompt, purpose="writer.plans", temperature=config.temperatures.plans,
+                         max_tokens=_tokens_for(config.plans * config.plan_max_chars // 2),
+                         stop=("\n\n", f"\n{config.plans + 1}."))  # fmt: skip
+    plans = parse_plan_lines(answer.text, config.plans, config.plan_max_chars)
+    if len(plans) < config.plans:
+        fallbacks.append("writer.plans")
+        plans += [p for p in generic if p not in plans][: config.plans - len(plans)]
+    return tuple(plans)
+
+
 def new_plans(gw: Gateway, state: StoryState, config: WriterConfig, fallbacks: list[str]) -> tuple[str, ...]:
     """`writer.plans`: N plans for the paragraph after the latest one."""
+    if config.prose == "continue":
+        return _continued_plans(gw, state, config, fallbacks)
     schema = plans_model(config.plans, config.plan_max_chars)
     generic = FALLBACK_PLANS[config.language][: config.plans]
     value = _structured(
@@ -226,6 +304,37 @@ def _memory_call(gw: Gateway, memory: str, paragraph: str, config: WriterConfig,
 
 
 # -------------------------------------------------------------------------- init
+def _not_the_example(
+    opening: Any,
+    schema: type[BaseModel],
+    novel_type: str,
+    topic: str,
+    premise: str,
+    config: WriterConfig,
+    fallbacks: list[str],
+) -> Any:
+    """A small base model copies the prompt's example story instead of planning this one:
+    a title or outline taken from the example (and not from the writer's topic) is
+    replaced by one made from the topic, and counted as a fallback."""
+    example = prompt("writer_init", language_name="", novel_type="", topic="", premise="", target_length="")
+    given = f"{novel_type} {topic} {premise}".casefold()
+
+    example_words = set(re.findall(r"\w{4,}", example.casefold())) - set(re.findall(r"\w{4,}", given))
+
+    def copied(text: str) -> bool:
+        # Most of its longer words come from the example, not from what the writer gave.
+        words = re.findall(r"\w{4,}", text.casefold())
+        return bool(words) and sum(w in example_words for w in words) >= 0.6 * len(words)
+
+    if not (copied(opening.title) or copied(opening.outline)):
+        return opening
+    fallbacks.append("writer.init")
+    title = opening.title if not copied(opening.title) else brief(topic, 80) or novel_type
+    outline = opening.outline if not copied(opening.outline) else brief(
+        f"{novel_type}: {topic}. {premise}".strip(), config.outline_max_chars)  # fmt: skip
+    return schema.model_construct(title=title, outline=outline)
+
+
 def init(
     gw: Gateway,
     *,
@@ -255,14 +364,37 @@ def init(
             fallbacks=fallbacks,
             max_repairs=config.max_repairs,
         )  # fmt: skip
+        opening = _not_the_example(opening, schema, novel_type, topic, premise, config, fallbacks)
         paragraphs: list[str] = []
         for number in range(1, config.init_paragraphs + 1):
             story = "\n\n".join(paragraphs)
+            if config.prose == "continue":
+                opening_prompt = (
+                    prompt(
+                        "writer_init_paragraph_continue",
+                        novel_type=novel_type,
+                        language_name=config.language_name,
+                        title=opening.title,
+                        outline=opening.outline,
+                        story_so_far=story,
+                        chapter="第一章" if config.language == "zh" else "Chapter One",
+                    ).rstrip("\n")
+                    + "\n\n"
+                )
+            else:
+                opening_prompt = prompt(
+                    "writer_init_paragraph",
+                    novel_type=novel_type,
+                    language_name=config.language_name,
+                    title=opening.title,
+                    outline=opening.outline,
+                    story_so_far=story,
+                    number=number,
+                    words=config.paragraph_words,
+                )
             text = write_text(
                 gw,
-                prompt("writer_init_paragraph", novel_type=novel_type, language_name=config.language_name,
-                       title=opening.title, outline=opening.outline, story_so_far=story, number=number,
-                       words=config.paragraph_words),
+                opening_prompt,
                 purpose="writer.paragraph", config=config, temperature=config.temperatures.paragraph,
                 on_piece=on_piece, cancel=cancel,
             )  # fmt: skip
@@ -299,6 +431,22 @@ def paragraph_prompt(
 ) -> str:
     """The `writer.paragraph` prompt of a step (also what a page can show)."""
     lang = config.language
+    if config.prose == "continue":
+        return (
+            prompt(
+                "writer_step_paragraph_continue",
+                novel_type=state.novel_type,
+                language_name=config.language_name,
+                title=state.title,
+                outline=state.outline,
+                memory=_or_none("; ".join(memory_lines(state.memory)), lang),
+                retrieved=_or_none(" / ".join(r.entry.summary or brief(r.entry.text, 200) for r in retrieved), lang),
+                lore=_or_none(" / ".join(render_entry(h.entry) for h in lore if h.included), lang),
+                recent="\n\n".join(state.paragraphs[-config.recent_paragraphs :]),
+                plan=plan,
+            ).rstrip("\n")
+            + "\n\n"
+        )
     return prompt(
         "writer_step_paragraph",
         novel_type=state.novel_type,

@@ -150,7 +150,7 @@ def test_edits_reach_the_next_prompt():
     prompt = prompts_of(gw, "writer.paragraph")[-1]
     assert "A lantern fish blinks at her twice." in prompt  # edited previous paragraph
     assert "Long ago, Mara lost her brother in this bay." in prompt  # edited earlier paragraph, retrieved
-    assert "- Mara's brother vanished here.\n- The gate is open." in prompt  # edited short-term memory
+    assert "Mara's brother vanished here." in prompt and "The gate is open." in prompt  # edited short-term memory
     assert "Mara hums when she is scared." in prompt and "afraid of the dark" not in prompt  # edited lorebook
     memory_prompt = prompts_of(gw, "writer.memory")[-1]
     assert "1. Mara's brother vanished here." in memory_prompt
@@ -222,8 +222,14 @@ def test_garbage_from_the_model_yields_fallbacks_not_exceptions(garbage):
     opened_result = init(gw, novel_type="fantasy", topic="a drowned city", config=config)
     state = opened_result.state
     assert state.title and state.outline and state.paragraphs and all(p.strip() for p in state.paragraphs)
-    assert state.plans == FALLBACK_PLANS["en"][:3]
-    assert {"writer.init", "writer.memory", "writer.plans"} <= set(opened_result.fallbacks)
+    assert len(state.plans) == 3 and all(len(p) >= 8 for p in state.plans)
+    usable = sum(ch.isalpha() for ch in garbage) >= 2 and len(garbage) >= 8 and not garbage.startswith("{")
+    if not usable:  # nothing usable as a plan
+        assert state.plans == FALLBACK_PLANS["en"][:3]
+        assert {"writer.init", "writer.memory", "writer.plans"} <= set(opened_result.fallbacks)
+    else:  # a base model continues a list: any line of words is a plan, the rest are fallbacks
+        assert state.plans[0] == garbage and state.plans[1:] == FALLBACK_PLANS["en"][:2]
+        assert {"writer.init", "writer.memory", "writer.plans"} <= set(opened_result.fallbacks)
     result = step(gw, state, "Mara opens a gate.", config=config)
     if sum(ch.isalpha() for ch in garbage) < 2:
         assert result.paragraph == "Mara opens a gate."  # no words came back: the plan stands in
@@ -232,7 +238,8 @@ def test_garbage_from_the_model_yields_fallbacks_not_exceptions(garbage):
         assert result.paragraph == garbage and set(result.fallbacks) == {"writer.memory", "writer.plans"}
     assert len(result.plans) == 3 and text_length(result.state.memory) <= config.memory_bound
     zh = WriterConfig.compact(language="zh")
-    assert init(gw, novel_type="奇幻", topic="沉没之城", config=zh).state.plans == FALLBACK_PLANS["zh"][:3]
+    zh_plans = init(gw, novel_type="奇幻", topic="沉没之城", config=zh).state.plans
+    assert zh_plans == ((garbage, *FALLBACK_PLANS["zh"][:2]) if usable else FALLBACK_PLANS["zh"][:3])
 
 
 def test_the_paragraph_streams_and_can_be_cancelled():
@@ -269,3 +276,36 @@ def test_a_paragraph_is_the_first_block_the_model_wrote():
     config = WriterConfig.compact()
     result = step(gw, opened(gw, config), "Mara opens a gate.", config=config)
     assert result.paragraph == "Mara reaches the gate. It is warm."
+
+
+def test_plans_from_a_continued_list_and_from_json():
+    from writer.engine.recurrence import parse_plan_lines
+
+    text = " Mara opens the gate.\n2. The lights go out.\n3) A stranger calls her name.\n4. One too many."
+    assert parse_plan_lines(text, 3, 80) == ["Mara opens the gate.", "The lights go out.", "A stranger calls her name."]
+    assert parse_plan_lines('{"plans": ["Mara opens the gate.", "Mara opens the gate."]}', 3, 80) == [
+        "Mara opens the gate."
+    ]
+    assert parse_plan_lines("[Note: x]\n2. ok\n3. Title: nothing", 3, 80) == []
+
+
+def test_an_opening_copied_from_the_prompts_example_is_replaced_by_the_topic():
+    copied = json.dumps({"title": "The Last Signal", "outline": "Keeper Ada finds letters from a ship that sank ten "
+                         "years ago and follows them to a survivor who has waited for her."})  # fmt: skip
+    gw = scripted_gateway(StoryScript({"writer.init": copied}))
+    result = init(gw, novel_type="science fiction", topic="Aliens land in a small town", config=WriterConfig.compact())
+    assert result.state.title == "Aliens land in a small town" and "Ada" not in result.state.outline
+    assert "writer.init" in result.fallbacks
+    own = StoryScript()  # the scripted opening is the story's own: kept
+    assert init(scripted_gateway(own), novel_type="fantasy", topic="a drowned city",
+                config=WriterConfig.compact()).state.title == "The Glass Harbour"  # fmt: skip
+
+
+def test_a_long_plan_is_cut_at_a_sentence_or_a_word():
+    from writer.engine.recurrence import parse_plan_lines
+
+    long = "A young man with a very long beard walks up to the door of the shop and opens it slowly"
+    (plan,) = parse_plan_lines(long, 1, 60)
+    assert plan == "A young man with a very long beard walks up to the door of"
+    (plan,) = parse_plan_lines("Mara opens the gate. Then she swims down into the dark water below", 1, 40)
+    assert plan == "Mara opens the gate."
