@@ -55,7 +55,7 @@ prepare: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy llm writer/engine
+	$(BIN)/mypy llm writer
 
 format: venv
 	$(BIN)/ruff format .

@@ -11,10 +11,10 @@ from llm.gateway import Gateway
 from llm.tracing import MemoryRecorder
 from tests.llm.fakes import FakeEmbedder, ScriptedBackend
 
-# A phrase only that purpose's prompt file contains.
+# A phrase only that purpose's prompt files contain (instruction and continuation forms).
 KEYS = {
     "writer.init": "plans a new novel",
-    "writer.init_paragraph": "Write paragraph",
+    "writer.init_paragraph": ("Write paragraph", "\n\nChapter One\n\n", "\n\n第一章\n\n"),
     "writer.paragraph": "one paragraph at a time",
     "writer.memory": "short memory of the key facts",
     "writer.plans": "decides what could happen",
@@ -53,8 +53,8 @@ class StoryScript:
 
     def answer(self, payload: Any) -> str:
         text = payload if isinstance(payload, str) else str(payload)
-        for purpose, key in KEYS.items():
-            if key in text:
+        for purpose, keys in KEYS.items():
+            if any(key in text for key in ((keys,) if isinstance(keys, str) else keys)):
                 reply = self.routes.get(purpose, "garbage")
                 return reply(text) if callable(reply) else reply
         return "garbage"
