@@ -364,9 +364,7 @@ def test_an_edited_short_term_memory_reaches_the_next_paragraph(writer: Any, sto
 
     write_plan(page, 0)
     streamed = [p for p in story_model.prompts(streamed=True) if marker in p]
-    assert streamed and "In the next paragraph:" in streamed[-1], (
-        "the edited memory is not in the paragraph prompt"
-    )
+    assert streamed and "In the next paragraph:" in streamed[-1], "the edited memory is not in the paragraph prompt"
     assert marker in memory.input_value()  # kept by the step (the page shows the step's memory)
     assert page.page_errors == []
 
