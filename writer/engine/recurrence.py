@@ -179,18 +179,25 @@ def write_text(
     on_piece: OnPiece | None = None,
     cancel: CancelCheck | None = None,
 ) -> str:
-    """Stream one paragraph; returns the cleaned text ('' when the model wrote no words)."""
-    stream = gw.stream(text_prompt, purpose=purpose, max_tokens=config.paragraph_max_tokens,
-                       temperature=temperature, stop=PARAGRAPH_STOPS)  # fmt: skip
-    if cancel is not None and cancel():
-        stream.cancel()
-    for piece in stream:
-        if on_piece is not None:
-            on_piece(piece)
+    """Stream one paragraph; returns the cleaned text ('' when the model wrote no words).
+
+    A small model sometimes opens with a stop sequence (the prompt's `* * *`, blank
+    lines) and writes nothing: that one attempt is made again, a little warmer. Nothing
+    was streamed to the page then, so the second attempt's pieces are all it sees."""
+    for attempt in range(2):
+        stream = gw.stream(text_prompt, purpose=purpose, max_tokens=config.paragraph_max_tokens,
+                           temperature=min(1.5, temperature + 0.2 * attempt), stop=PARAGRAPH_STOPS)  # fmt: skip
         if cancel is not None and cancel():
             stream.cancel()
-    if stream.cancelled:
-        raise Cancelled(stream.text)
+        for piece in stream:
+            if on_piece is not None:
+                on_piece(piece)
+            if cancel is not None and cancel():
+                stream.cancel()
+        if stream.cancelled:
+            raise Cancelled(stream.text)
+        if _has_words(stream.text):
+            break
     cleaned = clean_paragraph(stream.text, config)
     return cleaned if _has_words(cleaned) else ""
 

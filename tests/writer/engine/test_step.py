@@ -309,3 +309,14 @@ def test_a_long_plan_is_cut_at_a_sentence_or_a_word():
     assert plan == "A young man with a very long beard walks up to the door of"
     (plan,) = parse_plan_lines("Mara opens the gate. Then she swims down into the dark water below", 1, 40)
     assert plan == "Mara opens the gate."
+
+
+def test_a_paragraph_that_comes_back_empty_is_asked_for_once_more():
+    answers = iter(["\n\n", "Mara swims down to the lit gate and knocks twice."])
+    script = StoryScript({"writer.paragraph": lambda p: next(answers)})
+    gw = scripted_gateway(script)
+    config = WriterConfig.compact()
+    result = step(gw, opened(gw, config), "Mara knocks at the gate.", config=config)
+    assert result.paragraph == "Mara swims down to the lit gate and knocks twice."
+    assert "writer.paragraph" not in result.fallbacks
+    assert len(prompts_of(gw, "writer.paragraph")) == 3  # the opening, then two tries
