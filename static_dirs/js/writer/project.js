@@ -614,11 +614,10 @@
 
   // ------------------------------------------------------------------ commands
   function send(msg, key) {
-    if (!ws || ws.readyState !== WebSocket.OPEN) {
+    if (!live.send(msg)) {
       showAlert(t("not_connected"), null);
       return false;
     }
-    ws.send(JSON.stringify(msg));
     if (msg.type !== "ping" && msg.type !== "view") {
       pending.push({ command: msg.type, key: key || null });
       if (key && view) renderAll(true);
@@ -655,97 +654,35 @@
   });
 
   // ------------------------------------------------------------------ websocket
-  let ws = null, attempts = 0, connectedOnce = false, reconnectTimer = null, pingTimer = null, lastMsgAt = 0, gone = false;
-
   function setConn(kind) {
     ui.conn.className = "badge " + (kind === "connected" ? "playing" : kind === "connecting" ? "paused" : "offline");
     ui.conn.textContent = t(kind);
     document.body.dataset.connected = kind === "connected" ? "1" : "0";
   }
 
-  function wsUrl() {
-    const u = boot.urls.ws;
-    if (/^wss?:/.test(u)) return u;
-    return (location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host + u;
+  function onMessage(msg) {
+    switch (msg.type) {
+      case "view": onView(msg); break;
+      case "piece": onPiece(msg); break;
+      case "job": onJob(msg.job); break;
+      case "ok": onOk(msg); break;
+      case "error": onError(msg); break;
+      case "compare": settle({ command: "compare" }, true); onCompare(msg); break;
+      default: break; // pong
+    }
   }
 
-  function connect() {
-    clearTimeout(reconnectTimer);
-    reconnectTimer = null;
-    if (gone) return;
-    setConn(connectedOnce ? "offline" : "connecting");
-    let sock;
-    try { sock = new WebSocket(wsUrl()); } catch (e) { scheduleReconnect(); return; }
-    ws = sock;
-    sock.onopen = () => {
-      attempts = 0;
-      lastMsgAt = Date.now();
-      connectedOnce = true;
-      setConn("connected");
-      clearInterval(pingTimer);
-      pingTimer = setInterval(keepalive, PING_MS);
-    };
-    sock.onmessage = (ev) => {
-      lastMsgAt = Date.now();
-      let msg;
-      try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (!msg || typeof msg !== "object") return;
-      switch (msg.type) {
-        case "view": onView(msg); break;
-        case "piece": onPiece(msg); break;
-        case "job": onJob(msg.job); break;
-        case "ok": onOk(msg); break;
-        case "error": onError(msg); break;
-        case "compare": settle({ command: "compare" }, true); onCompare(msg); break;
-        default: break; // pong
-      }
-    };
-    sock.onclose = (ev) => {
-      if (ws !== sock) return;
-      if (ev.code === 4404) {
-        gone = true;
-        ws = null;
-        clearInterval(pingTimer);
-        setConn("offline");
-        ui.conn.textContent = t("gone");
-        showAlert(t("gone"), "gone");
-        return;
-      }
-      dropped();
-    };
-    sock.onerror = () => { /* onclose follows */ };
-  }
-
-  function dropped() {
-    clearInterval(pingTimer);
-    pingTimer = null;
-    if (ws) { ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null; try { ws.close(); } catch (e) { /* closed */ } }
-    ws = null;
-    // Commands in flight get no answer now (their editors keep the text); the fresh
-    // view after reconnecting tells what was done.
-    pending.length = 0;
+  function onState(kind) {
+    if (kind !== "gone") { setConn(kind); return; }
     setConn("offline");
-    scheduleReconnect();
+    ui.conn.textContent = t("gone");
+    showAlert(t("gone"), "gone");
   }
 
-  function scheduleReconnect() {
-    if (reconnectTimer || gone) return;
-    const delay = Math.min(30000, 1000 * 2 ** attempts) * (0.75 + Math.random() * 0.5);
-    attempts = Math.min(attempts + 1, 6);
-    reconnectTimer = setTimeout(connect, delay);
-  }
-
-  function keepalive() {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (Date.now() - lastMsgAt > 2 * PING_MS + 5000) { dropped(); return; } // no pong: the link is dead
-    ws.send(JSON.stringify({ type: "ping" }));
-  }
-
-  window.addEventListener("online", () => { if (!ws && !gone) { attempts = 0; connect(); } });
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && !ws && !gone) { attempts = 0; connect(); }
-  });
+  // Commands in flight get no answer when the link drops (their editors keep the
+  // text); the fresh view after reconnecting tells what was done.
+  const onDrop = () => { pending.length = 0; };
 
   ui.run.hidden = true; // until the first view says what the writer is doing
-  connect();
+  const live = window.openLiveSocket(boot.urls.ws, { onMessage, onState, onDrop }, { pingMs: PING_MS });
 })();

@@ -254,104 +254,44 @@
   });
 
   // ---------------------------------------------------------------- websocket
-  let ws = null, attempts = 0, reconnectTimer = null, pingTimer = null, lastMsgAt = 0;
-
   function setConn(kind) {
     connEl.textContent = kind ? t(kind) : "";
     connEl.hidden = !kind;
   }
 
-  function wsUrl() {
-    const u = boot.urls && boot.urls.ws ? boot.urls.ws : "";
-    if (/^wss?:/.test(u)) return u;
-    return (location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host + u;
+  function onMessage(msg) {
+    switch (msg.type) {
+      case "view": showView(msg); break;
+      case "piece": onPiece(msg); break;
+      case "job": onJob(msg.job); break;
+      case "ok": onReply(msg); break;
+      case "error":
+        if (msg.command) { choosing = false; setState(); }
+        showError(String(msg.error || ""));
+        break;
+      default: break; // "pong"
+    }
+  }
+
+  function onState(kind) {
+    if (kind === "gone") {
+      gone = true;
+      setConn(null);
+      if (!view) { storyEl.replaceChildren(); choicesEl.hidden = true; }
+      showError(t("not_found"));
+      setState();
+      return;
+    }
+    // While reading, a live link needs no badge; while loading it says "connecting".
+    setConn(kind === "connected" ? null : kind === "connecting" && view ? "offline" : kind);
+    if (kind === "offline") { choosing = false; setState(); }
   }
 
   function send(msg) {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(msg));
-    return true;
+    return live.send(msg);
   }
-
-  function connect() {
-    clearTimeout(reconnectTimer);
-    reconnectTimer = null;
-    if (gone) return;
-    setConn(view ? "offline" : "connecting");
-    let sock;
-    try { sock = new WebSocket(wsUrl()); } catch (e) { scheduleReconnect(); return; }
-    ws = sock;
-    sock.onopen = () => {
-      attempts = 0;
-      lastMsgAt = Date.now();
-      setConn(null);
-      clearInterval(pingTimer);
-      pingTimer = setInterval(keepalive, 25000);
-    };
-    sock.onmessage = (ev) => {
-      lastMsgAt = Date.now();
-      let msg;
-      try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (!msg || typeof msg !== "object") return;
-      switch (msg.type) {
-        case "view": showView(msg); break;
-        case "piece": onPiece(msg); break;
-        case "job": onJob(msg.job); break;
-        case "ok": onReply(msg); break;
-        case "error":
-          if (msg.command) { choosing = false; setState(); }
-          showError(String(msg.error || ""));
-          break;
-        default: break; // "pong"
-      }
-    };
-    sock.onclose = (ev) => {
-      if (ws !== sock) return;
-      if (ev.code === 4404) {
-        gone = true;
-        ws = null;
-        clearInterval(pingTimer);
-        setConn(null);
-        if (!view) { storyEl.replaceChildren(); choicesEl.hidden = true; }
-        showError(t("not_found"));
-        setState();
-        return;
-      }
-      dropped();
-    };
-    sock.onerror = () => { /* onclose follows */ };
-  }
-
-  function dropped() {
-    clearInterval(pingTimer);
-    pingTimer = null;
-    if (ws) { ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null; try { ws.close(); } catch (e) { /* closed */ } }
-    ws = null;
-    choosing = false;
-    setConn("offline");
-    setState();
-    scheduleReconnect();
-  }
-
-  function scheduleReconnect() {
-    if (reconnectTimer || gone) return;
-    const delay = Math.min(30000, 1000 * 2 ** attempts) * (0.75 + Math.random() * 0.5);
-    attempts = Math.min(attempts + 1, 6);
-    reconnectTimer = setTimeout(connect, delay);
-  }
-
-  function keepalive() {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (Date.now() - lastMsgAt > 60000) { dropped(); return; } // no pong: the link is dead
-    send({ type: "ping" });
-  }
-
-  window.addEventListener("online", () => { if (!ws && !gone) { attempts = 0; connect(); } });
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && !ws && !gone) { attempts = 0; connect(); }
-  });
 
   // --------------------------------------------------------------------- start
   setState();
-  connect();
+  const live = window.openLiveSocket(boot.urls && boot.urls.ws ? boot.urls.ws : "", { onMessage, onState });
 })();
