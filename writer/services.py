@@ -42,7 +42,9 @@ from writer.engine import (
     edit_memory,
     edit_paragraph,
     edit_plans,
+    expand_paragraph,
     init,
+    refine_plan,
     remove_lore,
     step,
     upsert_lore,
@@ -388,10 +390,18 @@ def next_job(project: Project) -> Job | None:
 
 
 class _Stream:
-    """Streamed pieces to the viewers (batched every 50 ms) and the cancel check."""
+    """Streamed pieces to the viewers (batched every 50 ms) and the cancel check; a caller
+    (the CLI) may add its own stop check and get a copy of each piece."""
 
-    def __init__(self, project: Project, job: Job) -> None:
+    def __init__(
+        self,
+        project: Project,
+        job: Job,
+        stop: Callable[[], bool] | None = None,
+        forward: Callable[[str], None] | None = None,
+    ) -> None:
         self.project, self.job = project, job
+        self.stop, self.forward = stop, forward
         self.buffer: list[str] = []
         self.text: list[str] = []
         self.last_send = 0.0
@@ -402,6 +412,8 @@ class _Stream:
         self.started = time.monotonic()
 
     def on_piece(self, piece: str) -> None:
+        if self.forward is not None:
+            self.forward(piece)
         if self.first_piece is None:
             self.first_piece = time.monotonic() - self.started
         self.buffer.append(piece)
@@ -427,6 +439,9 @@ class _Stream:
         publish_piece(self.project, self.job, "", reset=True)
 
     def should_cancel(self) -> bool:
+        if self.stop is not None and self.stop():
+            self.cancelled = True
+            return True
         now = time.monotonic()
         if now - self.last_check < 0.25:
             return self.cancelled
@@ -469,11 +484,23 @@ def _retrieved_details(result: Any) -> dict[str, Any]:
     }
 
 
-def run_job(job: Job, gw: Any, *, index: EntryIndex | None = None) -> Node | None:
-    """Write `job` and save its node (None when it was cancelled: nothing is saved)."""
+def run_job(
+    job: Job,
+    gw: Any,
+    *,
+    index: EntryIndex | None = None,
+    stop: Callable[[], bool] | None = None,
+    on_piece: Callable[[str], None] | None = None,
+) -> Node | None:
+    """Write `job` and save its node (None when it was cancelled: nothing is saved).
+
+    An "auto" job lets the human simulator choose the plan, and with the job's options
+    "refine" / "expand" also sharpen the plan and lengthen the paragraph (a stop during
+    the expansion keeps the step as written). `stop` and `on_piece` are the caller's own
+    stop check and piece observer (the CLI's Ctrl-C and progress bar)."""
     project = Project.objects.get(pk=job.project_id)
     config = config_for(project)
-    stream = _Stream(project, job)
+    stream = _Stream(project, job, stop, on_piece)
     run = f"writer:{project.pk}"
     started = time.monotonic()
     publish_job(project, job)
@@ -494,15 +521,32 @@ def run_job(job: Job, gw: Any, *, index: EntryIndex | None = None) -> Node | Non
                 assert parent is not None
                 before_state = state_at(parent)
                 plan = job.plan
+                choice = None
                 if job.kind == "auto":
+                    if stream.should_cancel():
+                        raise Cancelled("")
                     choice = choose_plan(gw, before_state, config=config)
                     plan = choice.plan
+                    if job.options.get("refine"):
+                        plan = refine_plan(gw, before_state, choice.plan, config=config)
                 step_result = step(gw, before_state, plan, config=config, index=index,
                                    on_piece=stream.on_piece, cancel=stream.should_cancel)  # fmt: skip
-                state, kind = step_result.state, "step"
+                state, kind, plan = step_result.state, "step", step_result.plan
                 details = _retrieved_details(step_result)
-                if job.kind == "auto":
-                    details["choice"] = {"index": choice.index, "reason": choice.reason, "fallback": choice.fallback}
+                if choice is not None:
+                    details["choice"] = {"index": choice.index, "reason": choice.reason, "fallback": choice.fallback,
+                                         "plan": choice.plan}  # fmt: skip
+                    if " ".join(plan.split()) != " ".join(choice.plan.split()):
+                        details["refined"] = plan
+                if job.options.get("expand"):
+                    stream.restart()
+                    try:
+                        longer = expand_paragraph(gw, state, config=config, index=index,
+                                                  on_piece=stream.on_piece, cancel=stream.should_cancel)  # fmt: skip
+                    except Cancelled:
+                        longer = state  # the step itself is finished: keep it as written
+                    details["expanded"] = longer is not state
+                    state = longer
                 label = plan
     except Cancelled:
         stream.flush()

@@ -25,26 +25,16 @@ never thrown away); a stop before or while the paragraph streams saves nothing.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from llm.context import call_context
 from writer import services
 from writer.engine import (
-    Cancelled,
     Choice,
     EntryIndex,
-    LoreEntry,
-    choose_plan,
-    expand_paragraph,
-    init,
-    refine_plan,
-    step,
 )
 from writer.models import Job, Node, Project
 
@@ -66,26 +56,6 @@ class Written:
     refined: bool = False
     expanded: bool = False
     fallbacks: tuple[str, ...] = ()
-
-
-class _Stream(services._Stream):
-    """The page's stream (pieces to viewers, the stop button) plus the caller's stop hook
-    and a copy of each piece for the caller (a progress bar)."""
-
-    def __init__(self, project: Project, job: Job, stop: StopCheck | None, on_piece: OnPiece | None) -> None:
-        super().__init__(project, job)
-        self.stop, self.forward = stop, on_piece
-
-    def on_piece(self, piece: str) -> None:
-        super().on_piece(piece)
-        if self.forward is not None:
-            self.forward(piece)
-
-    def should_cancel(self) -> bool:
-        if self.stop is not None and self.stop():
-            self.cancelled = True
-            return True
-        return super().should_cancel()
 
 
 def opening_job(project: Project) -> Job:
@@ -132,92 +102,29 @@ def run_job(
     stop: StopCheck | None = None,
     on_piece: OnPiece | None = None,
 ) -> Written | None:
-    """Write `job` (kind "init", "step" or "auto") and save its node; None when it was
-    stopped (by `stop` or on the page) before anything worth keeping was written."""
-    project = Project.objects.get(pk=job.project_id)
-    config = services.config_for(project)
-    stream = _Stream(project, job, stop, on_piece)
-    run = f"writer:{project.pk}"
-    started = time.monotonic()
-    services.publish_job(project, job)
-    before = gw.accounting.total(run)
-    choice: Choice | None = None
-    refined = expanded = False
-    fallbacks: tuple[str, ...] = ()
-    try:
-        with call_context(run=run, item=f"job:{job.pk}"):
-            if job.kind == "init":
-                lore = [LoreEntry.from_dict(e) for e in job.options.get("lore", ())]
-                opened = init(
-                    gw, novel_type=project.novel_type, topic=project.topic, premise=project.premise,
-                    config=config, lore=lore, on_piece=stream.on_piece, cancel=stream.should_cancel,
-                )  # fmt: skip
-                state, parent, plan, kind = opened.state, None, "", "init"
-                fallbacks = opened.fallbacks
-                details: dict[str, Any] = {"fallbacks": list(fallbacks)}
-                label = state.title
-            else:
-                parent = job.node
-                if parent is None:
-                    raise services.WriterError("the step has no node to start from")
-                before_state = services.state_at(parent)
-                plan = job.plan
-                if job.kind == "auto":
-                    if stream.should_cancel():
-                        raise Cancelled("")
-                    choice = choose_plan(gw, before_state, config=config)
-                    plan = choice.plan
-                    if job.options.get("refine"):
-                        plan = refine_plan(gw, before_state, choice.plan, config=config)
-                        refined = " ".join(plan.split()) != " ".join(choice.plan.split())
-                result = step(gw, before_state, plan, config=config, index=index,
-                              on_piece=stream.on_piece, cancel=stream.should_cancel)  # fmt: skip
-                state, kind, plan = result.state, "step", result.plan
-                fallbacks = result.fallbacks
-                details = services._retrieved_details(result)
-                if choice is not None:
-                    details["choice"] = {"index": choice.index, "reason": choice.reason, "fallback": choice.fallback,
-                                         "plan": choice.plan}  # fmt: skip
-                    if refined:
-                        details["refined"] = plan
-                if job.options.get("expand"):
-                    stream.restart()
-                    try:
-                        longer = expand_paragraph(gw, state, config=config, index=index,
-                                                  on_piece=stream.on_piece, cancel=stream.should_cancel)  # fmt: skip
-                    except Cancelled:
-                        longer = state  # the step itself is finished: keep it as written
-                    expanded = longer is not state
-                    state = longer
-                    details["expanded"] = expanded
-                label = plan
-    except Cancelled:
-        stream.flush()
-        services._finish(job, "cancelled")
-        services.publish_job(project, job)
+    """Write `job` (kind "init", "step" or "auto") exactly as the page's runner does
+    (services.run_job) and describe what was written; None when it was stopped (by
+    `stop` or on the page) before anything worth keeping was written."""
+    node = services.run_job(job, gw, index=index, stop=stop, on_piece=on_piece)
+    if node is None:
         return None
-    stream.flush()
-    usage = services._usage(gw, run, before)
-    usage["seconds"] = time.monotonic() - started
-    details["first_piece_seconds"] = None if stream.first_piece is None else round(stream.first_piece, 3)
-    with transaction.atomic():
-        node = services.save_node(project, parent, state, kind=kind, label=label, plan=plan, details=details,
-                                  usage=usage)  # fmt: skip
-        job.result = node
-        services._finish(job, "done", result=node)
-        Project.objects.filter(pk=project.pk).update(head=node, updated=timezone.now())
-    project.refresh_from_db()
-    services.publish_job(project, job)
-    services.publish_view(project)
+    state = services.state_at(node)
+    details = node.details
+    made = details.get("choice")
+    choice = (
+        Choice(index=made["index"], plan=made.get("plan", node.plan), reason=made["reason"], fallback=made["fallback"])
+        if isinstance(made, dict)
+        else None
+    )
     return Written(
         node=node,
-        kind=kind,
+        kind=node.kind,
         title=state.title,
         paragraph=state.previous_paragraph,
         paragraphs=state.paragraphs,
-        plan=plan,
+        plan=node.plan,
         choice=choice,
-        refined=refined,
-        expanded=expanded,
-        fallbacks=fallbacks,
+        refined="refined" in details,
+        expanded=bool(details.get("expanded")),
+        fallbacks=tuple(details.get("fallbacks", ())),
     )
