@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.db import models
 
@@ -108,12 +107,6 @@ class MemoryEntry(models.Model):
     summary = models.TextField(blank=True, default="")
     text = models.TextField()
     vector = models.BinaryField(null=True, blank=True)  # float32, little-endian, computed once
-
-    def vector_array(self) -> np.ndarray | None:
-        if self.vector is None:
-            return None
-        array = np.frombuffer(bytes(self.vector), dtype="<f4")
-        return array
 
 
 class Job(models.Model):

@@ -61,7 +61,7 @@ def run_loop(pk: int, *, gateway: Any = None, guard: RunGuard | None = None) -> 
 
     def start(project: Project, owner: str) -> Any:
         gw = services._gw(gateway)
-        page_guard = runs.row_guard(guard or RunGuard(gw), Project, pk, owner, services.publish_run)
+        page_guard = runs.row_guard(guard or RunGuard(gw), Project, pk, owner, services.publish_view)
         index = InMemoryVectorIndex()  # kept for the whole run: each entry is added once
 
         def advance() -> None:
@@ -80,5 +80,5 @@ def run_loop(pk: int, *, gateway: Any = None, guard: RunGuard | None = None) -> 
 
         return advance
 
-    runs.run_loop(Project, pk, start=start, position=_position, publish=services.publish_run)
+    runs.run_loop(Project, pk, start=start, position=_position, publish=services.publish_view)
     return ran

@@ -98,7 +98,7 @@ def _clean(value: Any, field: str, limit: int, *, required: bool = True) -> str:
 
 def projects_of(user: Any) -> Any:
     steps = Count("nodes", filter=Q(nodes__kind__in=("init", "step"), nodes__reader=None))
-    return Project.objects.filter(owner=user).annotate(node_count=Count("nodes"), step_count=steps).order_by("-updated")
+    return Project.objects.filter(owner=user).annotate(step_count=steps).order_by("-updated")
 
 
 def get_project(user: Any, pk: Any) -> Project:
@@ -550,7 +550,7 @@ def run_job(
                 label = plan
     except Cancelled:
         stream.flush()
-        _finish(job, "cancelled")
+        finish_job(job, "cancelled")
         publish_job(project, job)
         return None
     stream.flush()
@@ -561,7 +561,7 @@ def run_job(
         node = save_node(project, parent, state, kind=kind, label=label, plan=plan, details=details,
                          usage=usage, reader=job.reader)  # fmt: skip
         job.result = node
-        _finish(job, "done", result=node)
+        finish_job(job, "done", result=node)
         if job.reader is not None:
             ReaderPath.objects.filter(pk=job.reader_id).update(node=node, updated=timezone.now())
         else:  # the writer's step (a regeneration too) is what every tab shows next
@@ -572,13 +572,13 @@ def run_job(
     return node
 
 
-def _finish(job: Job, state: str, *, error: str = "", result: Node | None = None) -> None:
+def finish_job(job: Job, state: str, *, error: str = "", result: Node | None = None) -> None:
     job.state, job.error, job.finished = state, error[:2000], timezone.now()
     Job.objects.filter(pk=job.pk).update(state=state, error=job.error, finished=job.finished, result=result, text="")
 
 
 def fail_job(job: Job, error: str) -> None:
-    _finish(job, "failed", error=error)
+    finish_job(job, "failed", error=error)
     publish_job(Project.objects.get(pk=job.project_id), job)
 
 
@@ -756,10 +756,6 @@ def publish_job(project: Project, job: Job) -> None:
 
 def publish_view(project: Project, reader: ReaderPath | None = None) -> None:
     _send(group_name(project.pk, reader.pk if reader else None), {"type": "writer.changed"})
-
-
-def publish_run(project: Project) -> None:
-    _send(group_name(project.pk), {"type": "writer.changed"})
 
 
 # --- export and import (the file format is writer.exchange's) --------------------------------

@@ -90,7 +90,7 @@ def abandon(job: Job, state: str = "cancelled", error: str = "") -> None:
     if state == "failed":
         services.fail_job(job, error)
         return
-    services._finish(job, state, error=error)
+    services.finish_job(job, state, error=error)
     services.publish_job(Project.objects.get(pk=job.project_id), job)
 
 

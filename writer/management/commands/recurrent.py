@@ -658,7 +658,7 @@ class Command(BaseCommand):
         from environment import runs
 
         guard = runs.row_guard(RunGuard(gw, stop_on_outage=stop_on_outage), Project, project.pk, holder,
-                               services.publish_run)  # fmt: skip
+                               services.publish_view)  # fmt: skip
         on_row = guard.on_event
 
         def on_event(event: GuardEvent) -> None:
