@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "environment.vectors",
     "reverie",
     "writer",
+    "training",
 ]
 
 MIDDLEWARE = [

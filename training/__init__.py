@@ -1,1 +1,3 @@
-"""RISE and Retroformer training and evaluation. Arrives with its own issues."""
+"""RISE (and later Retroformer): environments, generation, conversion, finetuning and
+evaluation. Pure algorithms live in envs/ and rise/; models, services and commands are
+the Django shell around them. torch, transformers, TRL and PEFT are imported lazily."""
