@@ -46,7 +46,7 @@ from pydantic import BaseModel
 from llm.backends.base import Backend
 from llm.breaker import CircuitBreaker
 from llm.cache import MemoryCache, ResponseCache, cache_key
-from llm.context import current_context
+from llm.context import call_context, current_context
 from llm.embeddings import Embedder
 from llm.errors import LLMConfigError, LLMError, RetryableError
 from llm.retry import Fault, RetryPolicy, with_retries
@@ -169,14 +169,53 @@ class Gateway:
         n: int = 1,
         cache: bool | None = None,
         timeout: float | None = None,
+        items: Sequence[str] | None = None,
     ) -> list[Completion]:
         """Many prompts (and `n` samples each) in one call: one batch where the backend
-        batches natively, else spread over the backend's concurrency limit."""
+        batches natively, else spread over the backend's concurrency limit. `items`
+        names the item each prompt belongs to, for its trace."""
         params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
         prompts = list(prompts)
+        names = _item_names(items, len(prompts))
         if not self.backend.native_batch:
-            return self._fan_out(lambda p: self._text_call("complete", p, params, n, purpose, cache, timeout), prompts)
-        return self._native_batch(prompts, params, n, purpose, cache, timeout)
+            return self._fan_out(
+                lambda job: _in_item(job[1], self._text_call, "complete", job[0], params, n, purpose, cache, timeout),
+                list(zip(prompts, names, strict=True)),
+            )
+        return self._native_batch(prompts, params, n, purpose, cache, timeout, names)
+
+    def chat_batch(
+        self,
+        conversations: Sequence[list[Message]],
+        *,
+        purpose: str,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = (),
+        seed: int | None = None,
+        n: int = 1,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        items: Sequence[str] | None = None,
+    ) -> list[Completion]:
+        """Many conversations (and `n` samples each) in one call, as `complete_batch`:
+        a backend that batches natively gets them rendered through its chat template as
+        one padded batch; any other gets concurrent chat calls up to its limit.
+
+        `items` names the item each conversation belongs to, for its trace (the call
+        context's item otherwise)."""
+        params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
+        conversations = list(conversations)
+        names = _item_names(items, len(conversations))
+        render = getattr(self.backend, "render_chat", None)
+        if not self.backend.native_batch or render is None or not conversations:
+            return self._fan_out(
+                lambda job: _in_item(job[1], self._text_call, "chat", job[0], params, n, purpose, cache, timeout),
+                list(zip(conversations, names, strict=True)),
+            )
+        rendered = [render(c, params) for c in conversations]
+        return self._native_batch([p for p, _ in rendered], rendered[0][1], n, purpose, cache, timeout, names)
 
     def _text_call(
         self,
@@ -204,8 +243,16 @@ class Gateway:
         return completion
 
     def _native_batch(
-        self, prompts: list[str], params: GenParams, n: int, purpose: str, cache: bool | None, timeout: float | None
+        self,
+        prompts: list[str],
+        params: GenParams,
+        n: int,
+        purpose: str,
+        cache: bool | None,
+        timeout: float | None,
+        names: list[str | None] | None = None,
     ) -> list[Completion]:
+        names = names or [None] * len(prompts)
         start = time.perf_counter()
         use_cache = self._use_cache(cache, params)
         keys = [self._key("complete", p, params, n, None) for p in prompts]
@@ -230,7 +277,7 @@ class Gateway:
                 )
             except LLMError as exc:
                 for i, p in enumerate(prompts):
-                    trace = self._new_trace(purpose, "complete", p)
+                    trace = _in_item(names[i], self._new_trace, purpose, "complete", p)
                     # The batch's failed attempts are counted once, on the first prompt's trace.
                     mine = stats if i == 0 else _CallStats(stats.busy)
                     self._finish(trace, start, mine, outcome=Outcome.ERROR, error=str(exc))
@@ -245,11 +292,11 @@ class Gateway:
             gens = found[i] if cached else next(fresh_iter)
             if not cached and use_cache and _usable(gens):
                 self._cache_set(keys[i], gens)
-            trace = self._new_trace(purpose, "complete", prompt)
+            trace = _in_item(names[i], self._new_trace, purpose, "complete", prompt)
             trace.raw = [g.text for g in gens]
             # One batch, one clock: each prompt is charged its share of the time (the
             # batch's retries go on the first prompt's trace, so they are counted once).
-            share = _CallStats(0.0 if cached else seconds / len(todo), stats.faults if i == todo[0] else [])
+            share = _CallStats(0.0 if cached else seconds / len(todo), stats.faults if todo and i == todo[0] else [])
             self._finish(trace, start, share, gens=gens, cached=cached)
             results.append(_completion(gens, cached, seconds))
         return results
@@ -682,6 +729,22 @@ class Gateway:
             log.warning("could not store the last model-call traces: %s", " ".join(str(exc).split())[:300])
         self._executor.shutdown(wait=True, cancel_futures=True)
         self.backend.close()
+
+
+def _item_names(items: Sequence[str] | None, count: int) -> list[str | None]:
+    if items is None:
+        return [None] * count
+    if len(items) != count:
+        raise ValueError(f"{len(items)} item names for {count} prompts")
+    return list(items)
+
+
+def _in_item(item: str | None, fn: Callable[..., R], *args: Any) -> R:
+    """`fn(*args)` with the call context's item set to `item` (unchanged when None)."""
+    if item is None:
+        return fn(*args)
+    with call_context(item=item):
+        return fn(*args)
 
 
 @contextmanager

@@ -112,7 +112,7 @@ class TransformersBackend(Backend):
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         if kind == "chat":
-            prompt, params = self._chat_prompt(payload, params)  # type: ignore[arg-type]
+            prompt, params = self.render_chat(payload, params)  # type: ignore[arg-type]
         else:
             prompt = str(payload)
         torch = self._torch
@@ -173,7 +173,9 @@ class TransformersBackend(Backend):
         count = len(self._tok(text, add_special_tokens=False)["input_ids"]) if text else 0
         return Generation(text, prompt_tokens=n_prompt, completion_tokens=count)
 
-    def _chat_prompt(self, messages: list[Message], params: GenParams) -> tuple[str, GenParams]:
+    def render_chat(self, messages: list[Message], params: GenParams) -> tuple[str, GenParams]:
+        """The prompt a chat becomes (the model's chat template, else plain turns with
+        stops at the next turn), so the gateway can batch chats as completions."""
         if self.has_chat_template:
             return str(self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)), params
         stop = (*params.stop, "\nUser:", "\nSystem:")
@@ -182,7 +184,7 @@ class TransformersBackend(Backend):
     def chat(
         self, messages: list[Message], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
     ) -> list[Generation]:
-        prompt, params = self._chat_prompt(messages, params)
+        prompt, params = self.render_chat(messages, params)
         return self.complete(prompt, params=params, n=n, schema=schema, timeout=timeout)
 
 

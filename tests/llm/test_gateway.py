@@ -308,6 +308,34 @@ def test_native_batch_sends_only_uncached_prompts():
     assert [c.cached for c in out] == [True, False, False]
 
 
+def test_native_batch_served_wholly_from_the_cache_calls_nothing():
+    gw, backend, rec = make(default="x", native_batch=True)
+    gw.complete_batch(["q1", "q2"], purpose="p")
+    out = gw.complete_batch(["q1", "q2"], purpose="p")
+    assert backend.batches == [["q1", "q2"]]
+    assert [c.cached for c in out] == [True, True] and len(rec.traces) == 4
+
+
+def test_chat_batch_renders_chats_into_one_native_batch_and_names_each_item():
+    gw, backend, rec = make(default="x", native_batch=True)
+    backend.render_chat = lambda messages, params: (" | ".join(m["content"] for m in messages), params)
+    chats = [[{"role": "user", "content": f"q{i}"}] for i in range(3)]
+    out = gw.chat_batch(chats, purpose="rise.eval", items=["a", "b", "c"])
+    assert backend.batches == [["q0", "q1", "q2"]] and len(out) == 3
+    assert [t.item for t in rec.traces] == ["a", "b", "c"]
+
+
+def test_chat_batch_fans_out_chats_where_the_backend_cannot_batch():
+    gw, backend, rec = make(default="x", delay=0.05, concurrency=4)
+    chats = [[{"role": "user", "content": f"q{i}"}] for i in range(4)]
+    out = gw.chat_batch(chats, purpose="p", items=["a", "b", "c", "d"])
+    assert len(out) == 4 and backend.peak > 1
+    assert all(isinstance(c["payload"], list) for c in backend.calls)
+    assert sorted(t.item for t in rec.traces) == ["a", "b", "c", "d"]
+    with pytest.raises(ValueError, match="2 item names for 4 prompts"):
+        gw.chat_batch(chats, purpose="p", items=["a", "b"])
+
+
 def test_structured_batch_returns_one_result_per_prompt():
     gw, _, _ = make(default='{"place": "park", "minutes": 5}')
     results = gw.structured_batch(Place, ["a", "b", "c"], purpose="p", fallback=FALLBACK)
