@@ -23,6 +23,10 @@ def build_backend(model: str, *, base_url: str = "", api_key: str = "") -> Backe
         from llm.backends.openai_backend import OpenAIBackend
 
         return OpenAIBackend(spec, base_url=base_url, api_key=api_key)
+    if spec.backend == "vllm":
+        from llm.backends.vllm_backend import VLLMBackend
+
+        return VLLMBackend(spec)
     from llm.backends.transformers_backend import TransformersBackend
 
     return TransformersBackend(spec)

@@ -11,6 +11,9 @@ Syntax: ``<backend>:<target>[?option=value&option=value]``
                        how completion-style prompts are sent; chat by default)
 ``transformers:<dir>`` a Hugging Face model folder, or ``transformers:/m.gguf``
                        (a GGUF loaded through transformers); ``transformers:bundled``
+``vllm:<dir or id>``   vLLM's offline engine on a GPU (needs ``pip install vllm``);
+                       options: tensor_parallel_size, gpu_memory_utilization,
+                       max_model_len, dtype
 =====================  ==========================================================
 
 A bare path ending in ``.gguf`` means ``llama_cpp:<path>``.
@@ -26,12 +29,12 @@ from urllib.parse import parse_qsl
 
 from llm.errors import LLMConfigError
 
-MODEL_BACKENDS = ("llama_cpp", "openai", "transformers")
+MODEL_BACKENDS = ("llama_cpp", "openai", "transformers", "vllm")
 EMBEDDING_BACKENDS = ("sentence_transformers", "openai")
 
 _MODEL_HELP = (
     "use llama_cpp:bundled, llama_cpp:/path/model.gguf, openai:<model> (with LLM_BASE_URL), "
-    "or transformers:/path/to/model"
+    "transformers:/path/to/model, or vllm:<model> (GPU)"
 )
 _EMBED_HELP = "use sentence_transformers:bundled, sentence_transformers:<name or folder>, or openai:<model>"
 

@@ -21,7 +21,7 @@ def test_openai_model_names_keep_colons():
     assert spec.backend == "openai" and spec.target == "qwen2.5:7b"
 
 
-@pytest.mark.parametrize("raw", ["gpt4", "vllm:llama", "", "llama_cpp:"])
+@pytest.mark.parametrize("raw", ["gpt4", "mlx:llama", "", "llama_cpp:"])
 def test_bad_model_specs_name_the_setting_and_the_fix(raw):
     with pytest.raises(LLMConfigError) as err:
         parse_model_spec(raw)

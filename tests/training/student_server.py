@@ -35,12 +35,14 @@ class StudentServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def answer(self, messages: list[dict[str, Any]], sample: int) -> str:
+    def where(self, messages: list[dict[str, Any]]) -> tuple[str, int]:
+        """The question a conversation is about, and the turn it is at."""
         first = str(messages[0]["content"]) if messages else ""
         turn = 1 + sum(1 for m in messages if m.get("role") == "assistant")
-        question = next((q for q in self.answers if q in first), "")
-        with self._lock:
-            self.requests.append((question, turn))
+        return next((q for q in self.answers if q in first), ""), turn
+
+    def answer(self, messages: list[dict[str, Any]], sample: int) -> str:
+        question, turn = self.where(messages)
         right = self.answers.get(question, "0")
         wrong = str(int(right) + 1) if right.lstrip("-").isdigit() else right + "1"
         value = right if turn > 1 and sample % 2 == 0 else wrong
@@ -60,6 +62,8 @@ class StudentServer:
                     time.sleep(owner.delay)
                 messages = body.get("messages") or [{"role": "user", "content": body.get("prompt", "")}]
                 n = int(body.get("n") or 1)
+                with owner._lock:
+                    owner.requests.append(owner.where(messages))
                 texts = [owner.answer(messages, i) for i in range(n)]
                 usage = {"prompt_tokens": 50 * n, "completion_tokens": 12 * n, "total_tokens": 62 * n}
                 if self.path.endswith("/chat/completions"):
