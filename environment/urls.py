@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("environment.smallville.urls")),
     path("", include("environment.writer.urls")),
+    path("", include("environment.training.urls")),
 ]

@@ -1,0 +1,206 @@
+"""RISE results pages: every run, one run with its problems turn by turn, and starting
+an evaluation from the page.
+
+Who may see what: anyone, signed in or not, may view the runs, their metrics and their
+problems. They are research results (benchmark problems and what a model answered), the
+same numbers the commands write to metrics.json; nothing on them is a user's private
+work, and a link to a run is meant to be shared. Starting a run spends the server's
+compute, so it needs the permission `training.add_riserun` (superusers have it); a
+POST without it is refused with 403, signed in or not.
+
+Views validate and delegate (training.actions writes, training.selectors reads); the
+run page draws its live parts from JSON (the boot data, `items.json`, the websocket
+`/ws/training/<pk>/`), and every text a model wrote reaches the DOM as text only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from environment import charts
+from training import actions, runner, selectors
+from training.models import RiseRun
+from training.rise.rollout import RolloutSettingsError
+from training.services import RiseError
+
+PERMISSION = "training.add_riserun"
+FORM_FIELDS = ("env", "model", "max_turns", "samples", "context_window", "limit", "name")
+
+
+def can_start(request: HttpRequest) -> bool:
+    return bool(request.user.is_authenticated and request.user.has_perm(PERMISSION))
+
+
+def _run(pk: int) -> RiseRun:
+    run = RiseRun.objects.filter(pk=pk).select_related("owner").first()
+    if run is None:
+        raise Http404(_("There is no run with that number."))
+    return run
+
+
+def accuracy_chart(accuracy: list[float], *, title: str, small: bool = False) -> str:
+    """acc@t by turn as an SVG (environment.charts escapes every text it draws)."""
+    series: dict[str, list[tuple[float, float]]] = {"acc@t": [(t + 1.0, 100 * a) for t, a in enumerate(accuracy)]}
+    if small:
+        return charts.line_chart(series, title=title, x_label="turn", y_label="%", width=240, height=150)
+    return charts.line_chart(series, title=title, x_label="turn", y_label="% right", width=560, height=260)
+
+
+def run_chart(metrics: dict[str, Any] | None, *, title: str) -> str:
+    """acc@t, m1@t and p1@t by turn (the paper's accuracy-by-turn figure)."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    for key, label in (("accuracy", "acc@t"), ("m1", "m1@t"), ("p1", "p1@t")):
+        values = (metrics or {}).get(key) or []
+        series[label] = [(t + 1, 100 * float(v)) for t, v in enumerate(values)]
+    return charts.line_chart(series, title=title, x_label="turn", y_label="% right", width=640, height=280)
+
+
+def percent(value: float) -> str:
+    """0.4 -> "40.0%"; the ends without a decimal ("0%", "100%"), as the run page shows them."""
+    return f"{100 * value:.0f}%" if value in (0, 1) else f"{100 * value:.1f}%"
+
+
+def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    runs = selectors.run_list()
+    for row in runs:
+        row["headline_shown"] = [(name, percent(value)) for name, value in row["headline"].items()]
+        # Finished runs only: a running one has no metrics yet ("no data yet" in a tiny box is noise).
+        row["chart"] = (
+            mark_safe(accuracy_chart(row["accuracy"], title=_("accuracy by turn"), small=True))
+            if row["accuracy"]
+            else ""
+        )
+    form = actions.form_defaults()
+    form.update(extra.pop("form", {}))
+    from training.envs import ENV_NAMES
+
+    return {"runs": runs, "form": form, "envs": ENV_NAMES, "can_start": can_start(request),
+            "max_turns": actions.MAX_TURNS, "max_samples": actions.MAX_SAMPLES, **extra}  # fmt: skip
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def rise_home(request: HttpRequest) -> HttpResponse:
+    """GET: every run and (for permitted users) the form. POST: start an evaluation."""
+    if request.method != "POST":
+        return render(request, "training/list.html", _list_context(request))
+    if not can_start(request):
+        return HttpResponseForbidden(_("Starting a run needs the permission to add RISE runs."))
+    form = {k: str(request.POST.get(k, "")) for k in FORM_FIELDS}
+    try:
+        run = actions.start_eval(request.user, form)
+    except (RiseError, RolloutSettingsError) as exc:
+        context = _list_context(request, form=form, error=str(exc).splitlines()[0])
+        return render(request, "training/list.html", context, status=400)
+    runner.ensure_runner(run)
+    return redirect("rise_run", run.pk)
+
+
+@require_GET
+def run_page(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(pk)
+    runner.resume(run)  # a page-started run left playing by a restarted server goes on
+    detail = selectors.run_detail(run)
+    boot = {
+        "run": run.pk,
+        "detail": detail,
+        "page_size": selectors.PAGE_SIZE,
+        "urls": {
+            "ws": f"/ws/training/{run.pk}/",
+            "items": reverse("rise_items", args=[run.pk]),
+            "chart": reverse("rise_chart", args=[run.pk]),
+        },
+        "i18n": page_strings(),
+    }
+    return render(request, "training/run.html", {"run": run, "detail": detail, "boot": boot})
+
+
+def _int_param(request: HttpRequest, name: str, default: int | None) -> int | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise selectors.SelectorError(f"{name} must be a whole number (got {raw[:20]!r})") from None
+
+
+@require_GET
+def items_json(request: HttpRequest, pk: int) -> JsonResponse:
+    """`?filter=fixed|broke|never&turn=k&page=n` (page 1-based): one page of problems."""
+    run = _run(pk)
+    try:
+        page = _int_param(request, "page", 1)
+        if page is None or page < 1:
+            raise selectors.SelectorError("page must be at least 1")
+        turn = _int_param(request, "turn", None)
+        size = selectors.PAGE_SIZE
+        data = selectors.run_items(
+            run, filter=request.GET.get("filter") or None, turn=turn, offset=(page - 1) * size, limit=size
+        )
+    except selectors.SelectorError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    data["page"] = page
+    data["pages"] = max(1, -(-data["matching"] // size))
+    return JsonResponse(data)
+
+
+@require_GET
+def chart_svg(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's accuracy-by-turn chart, drawn from its stored metrics."""
+    run = _run(pk)
+    svg = run_chart(selectors.run_detail(run)["metrics"], title=_("Accuracy by turn"))
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # a running run's chart changes when it finishes
+    return response
+
+
+def page_strings() -> dict[str, str]:
+    """Every string the run page's script shows, in the request's language."""
+    return {
+        "connecting": _("Connecting…"),
+        "live": _("Live"),
+        "offline": _("Offline, reconnecting…"),
+        "gone": _("This run no longer exists."),
+        "queued": _("queued"),
+        "running": _("running"),
+        "stopped": _("stopped"),
+        "failed": _("failed"),
+        "finished": _("finished"),
+        "progress": _("%(done)s of %(total)s problems finished · %(turns)s turns played"),
+        "waiting": _("Waiting for the model server"),
+        "no_metrics": _("The metrics appear when every problem is finished."),
+        "turn": _("Turn"),
+        "all": _("All"),
+        "never": _("Never right"),
+        "fixed_at": _("Fixed at turn %(turn)s"),
+        "broke_at": _("Broke at turn %(turn)s"),
+        "no_items": _("No problems match this filter."),
+        "loading": _("Loading…"),
+        "load_failed": _("The problems could not be loaded: %(why)s"),
+        "page": _("Page %(page)s of %(pages)s"),
+        "previous": _("Previous"),
+        "next": _("Next"),
+        "gold": _("Gold answer"),
+        "answer": _("Answer"),
+        "no_answer": _("no answer"),
+        "right": _("right"),
+        "wrong": _("wrong"),
+        "unreadable": _("unreadable"),
+        "fixed": _("fixed"),
+        "broke": _("broke"),
+        "still wrong": _("still wrong"),
+        "same": _("same answer"),
+        "show_text": _("What the model wrote"),
+        "samples": _("kept from %(n)s samples"),
+        "solved": _("solved"),
+        "unsolved": _("not solved"),
+        "unplayed": _("not played yet"),
+        "question": _("Question"),
+    }
