@@ -235,6 +235,10 @@ def _thin(points: list[Point], frame: _Frame) -> list[Point]:
     return kept
 
 
+# Series with at most this many points get a marker on each point.
+MARKED_POINTS = 12
+
+
 def line_chart(
     series: dict[str, list[tuple[float, float]]],
     *,
@@ -264,7 +268,12 @@ def line_chart(
         f"{name}, {len(points)} points, last {_fmt(points[-1][1])}" for name, points in cleaned.items()
     )
     parts = _open(width, height, title, desc)
-    parts += _axes(frame, nice_ticks(*x_range), y_ticks, x_label, y_label)
+    x_ticks = nice_ticks(*x_range)
+    if all(float(x).is_integer() for x in xs):
+        # Whole-number x (turns, steps, days): a tick at 1.5 would name nothing.
+        whole = [t for t in x_ticks if float(t).is_integer()]
+        x_ticks = whole if len(whole) >= 2 else [float(x) for x in sorted(set(xs))]
+    parts += _axes(frame, x_ticks, y_ticks, x_label, y_label)
     parts.append('<g class="series" fill="none" stroke-width="2" stroke-linejoin="round">')
     for i, (name, points) in enumerate(cleaned.items()):
         colour = PALETTE[i % len(PALETTE)]
@@ -276,9 +285,14 @@ def line_chart(
             else:
                 commands.append(f"L{_num(frame.px(x))} {_num(frame.py(y))}")
         parts.append(f'<path d="{"".join(commands)}" stroke="{colour}"><title>{_e(name)}</title></path>')
-        if len(drawn) == 1:  # a lone point draws no line: mark it
-            x, y = drawn[0]
-            parts.append(f'<circle cx="{_num(frame.px(x))}" cy="{_num(frame.py(y))}" r="3" fill="{colour}"/>')
+        if len(drawn) <= MARKED_POINTS:
+            # Few points: mark each, the first series largest, so series that coincide
+            # (equal accuracies, say) still all show, as rings around one another.
+            radius = max(1.5, 4.5 - 1.2 * i)
+            for x, y in drawn:
+                parts.append(
+                    f'<circle cx="{_num(frame.px(x))}" cy="{_num(frame.py(y))}" r="{_num(radius)}" fill="{colour}"/>'
+                )
     parts.append("</g>")
     if len(names) > 1:
         parts += _legend(names, frame)

@@ -89,3 +89,14 @@ def test_nice_ticks():
     assert nice_ticks(0, 8639) == [0, 2000, 4000, 6000, 8000]
     assert nice_ticks(0, 1) == [0, 0.2, 0.4, 0.6, 0.8, 1]
     assert nice_ticks(3, 3) == [3]
+
+
+def test_whole_number_x_gets_whole_ticks_and_coinciding_series_stay_visible():
+    same = [(1, 0.0), (2, 100.0), (3, 100.0)]
+    svg = line_chart({"acc@t": same, "m1@t": same, "p1@t": same}, title="t", x_label="turn", y_label="%")
+    _parse(svg)
+    x_ticks = re.findall(r'text-anchor="middle" stroke="none">([^<]+)</text>', svg)
+    assert x_ticks[:3] == ["1", "2", "3"] and x_ticks[3:] == ["turn"]
+    # Three series on the same points: every point marked, in three sizes.
+    radii = set(re.findall(r'<circle [^>]*r="([\d.]+)"', svg))
+    assert len(re.findall(r"<circle ", svg)) == 9 and len(radii) == 3
