@@ -139,8 +139,8 @@ class FinetuneResult:
     trained_samples: int  # after drops
     dropped: Counter[str] = field(default_factory=Counter)
     global_step: int = 0
-    final_loss: float | None = None  # the last logged training loss
-    train_loss: float | None = None  # the Trainer's mean over the run
+    final_loss: float | None = None  # the last logged training loss (averaged over processes)
+    train_loss: float | None = None  # the Trainer's mean over the run (the main process's batches)
     resumed_from: str | None = None
     seconds: float = 0.0
 
@@ -465,6 +465,8 @@ def training_arguments(config: FinetuneConfig) -> Any:
             dataloader_pin_memory=_cuda(),  # pinning is for copies to a GPU
         )
     except (ValueError, ImportError) as exc:
+        if config.bf16 and "bf16" in str(exc):
+            raise FinetuneError("--bf16 needs a GPU with bf16 support; leave it out on CPU") from None
         raise FinetuneError(f"training settings rejected: {_one_line(exc)}") from None
 
 
@@ -506,16 +508,17 @@ def finetune(config: FinetuneConfig, *, overwrite: bool = False, log: Callable[[
     samples = read_samples(data_path)  # BadSamples (a ValueError) names the line
     if not samples:
         raise FinetuneError(f"--data_path {data_path}: no samples")
-    resume, note = plan_output_dir(config, overwrite=overwrite)
-    if note:
-        log(note)
 
     import torch
     from transformers import set_seed
 
-    # TrainingArguments first: under DeepSpeed ZeRO-3 it must exist before the model
-    # loads, so that from_pretrained partitions the weights as they arrive.
+    # TrainingArguments first: they reject bad settings before anything in output_dir
+    # changes, and under DeepSpeed ZeRO-3 they must exist before the model loads, so
+    # that from_pretrained partitions the weights as they arrive.
     args = training_arguments(config)
+    resume, note = plan_output_dir(config, overwrite=overwrite)
+    if note:
+        log(note)
     set_seed(config.seed)  # LoRA's initial weights are random
     tokenizer = load_tokenizer(config.model_name_or_path)
     dataset, dropped = build_dataset(tokenizer, samples, max_length=config.max_length)

@@ -99,16 +99,16 @@ def test_per_sample_nll_ignores_padding_and_prompt() -> None:
     assert float(nll[1]) == 0.0  # nothing labelled: no contribution, no NaN
 
 
-@pytest.mark.parametrize(("batch_size", "accumulation"), [(4, 1), (2, 2), (3, 2), (1, 4)])
-def test_one_step_is_the_same_under_gradient_accumulation(tmp_path: Path, batch_size: int, accumulation: int) -> None:
-    """One SGD step over 4 samples gives the weights of a step on the hand loss,
-    whatever the split into micro-batches (3 + 1 included)."""
-    tok = tiny_tokenizer()
-    feats = [*features(), features()[0] | {"weight": 2.0}]
-    reference = tiny_model(len(tok), seed=3)
-    lr = 0.5
+def step_features() -> list[dict[str, Any]]:
+    return [*features(), features()[0] | {"weight": 2.0}]
+
+
+def hand_step(feats: list[dict[str, Any]], lr: float) -> tuple[float, dict[str, Any]]:
+    """The hand loss with autograd (one unpadded sample at a time) on the seed-3 tiny
+    model, and the weights after one plain SGD step on it."""
+    reference = tiny_model(len(tiny_tokenizer()), seed=3)
     loss = torch.tensor(0.0)
-    for f in feats:  # the hand loss again, with autograd, one unpadded sample at a time
+    for f in feats:
         ids = torch.tensor([f["input_ids"]])
         logp = torch.log_softmax(reference(input_ids=ids).logits[0].float(), dim=-1)
         labelled = [t for t in range(1, len(f["labels"])) if f["labels"][t] != -100]
@@ -116,8 +116,17 @@ def test_one_step_is_the_same_under_gradient_accumulation(tmp_path: Path, batch_
         loss = loss + f["weight"] * nll / len(feats)
     loss.backward()
     with torch.no_grad():
-        expected = {n: p - lr * p.grad for n, p in reference.named_parameters()}
+        return float(loss), {n: p - lr * p.grad for n, p in reference.named_parameters()}
 
+
+@pytest.mark.parametrize(("batch_size", "accumulation"), [(4, 1), (2, 2), (3, 2), (1, 4)])
+def test_one_step_is_the_same_under_gradient_accumulation(tmp_path: Path, batch_size: int, accumulation: int) -> None:
+    """One SGD step over 4 samples gives the weights of a step on the hand loss,
+    whatever the split into micro-batches (3 + 1 included)."""
+    tok = tiny_tokenizer()
+    feats = step_features()
+    lr = 0.5
+    _, expected = hand_step(feats, lr)
     model = tiny_model(len(tok), seed=3)
     trainer = weighted_trainer_class()(
         model=model,
@@ -149,6 +158,7 @@ def _sgd_args(tmp_path: Path, lr: float, batch_size: int, accumulation: int) -> 
         use_cpu=True,
         save_strategy="no",
         disable_tqdm=True,
+        logging_steps=1,  # the logged step loss is gathered over processes
     )
 
 
@@ -200,3 +210,52 @@ def test_bundled_tokenizer_mask(bundled_tokenizer: Any) -> None:
     t = tokenize_sample(tok, CONVERSATION)
     gateway_ids = tok(messages_as_prompt(CONVERSATION[:-1]))["input_ids"]
     assert t.input_ids[: len(gateway_ids)] == gateway_ids
+
+
+DDP_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+import torch
+from tests.training.rise.test_loss import _sgd_args, step_features
+from tests.training.rise.tinymodel import tiny_model, tiny_tokenizer
+from training.rise.finetune import WeightedCollator, WeightedSamples, weighted_trainer_class
+
+feats = step_features()
+args = _sgd_args(__import__("pathlib").Path({out!r}), 0.5, 1, 2)
+model = tiny_model(len(tiny_tokenizer()), seed=3)
+trainer = weighted_trainer_class()(
+    model=model, args=args, train_dataset=WeightedSamples(feats), data_collator=WeightedCollator(0)
+)
+trainer.train()
+if trainer.is_world_process_zero():
+    torch.save({{n: p.detach() for n, p in model.named_parameters()}}, {out!r} + "/params.pt")
+    print("world", args.world_size, "loss", trainer.state.log_history[0]["loss"])
+"""
+
+
+def test_two_processes_take_the_same_step_as_one(tmp_path: Path) -> None:
+    """torchrun with 2 CPU processes (gloo), micro-batches of 1 and 2 accumulation steps
+    each: the 4 samples' step equals the hand step, and the logged loss is the global one
+    (the sample count is summed over processes and DDP's gradient averaging undone)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[3])
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT.format(root=root, out=str(tmp_path)), encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port)]
+    done = subprocess.run([*command, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "world 2" in done.stdout
+
+    loss, expected = hand_step(step_features(), 0.5)
+    assert float(done.stdout.split("loss")[-1]) == pytest.approx(loss, rel=1e-5)
+    params = torch.load(tmp_path / "params.pt")
+    for name, value in expected.items():
+        torch.testing.assert_close(params[name], value, rtol=1e-4, atol=1e-6, msg=name)

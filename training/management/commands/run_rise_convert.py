@@ -65,6 +65,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # call_command(**options) skips argparse's choices and types: check here too.
+        if options["criteria"] not in CRITERIA:
+            raise CommandError(f"--criteria {options['criteria']}: unknown; use one of {', '.join(CRITERIA)}")
+        if options["env"]:
+            options["env"] = options["env"].lower()
+            self._check_env(options["env"])
         temperature = options["temperature"]
         if not temperature > 0:
             raise CommandError(f"--temperature must be above 0, got {temperature}")
@@ -74,8 +80,6 @@ class Command(BaseCommand):
             raise CommandError("--max_length needs --model_path (a tokenizer to count tokens with)")
         if max_length is not None and max_length < 1:
             raise CommandError(f"--max_length must be at least 1, got {max_length}")
-        if options["env"]:
-            self._check_env(options["env"])
         output = Path(options["output"])
         if output.is_dir():
             raise CommandError(f"--output {output} is a folder; give a file name")
