@@ -22,13 +22,15 @@ from several threads are serialised by a lock: this works from any thread, unlik
 math-verify's signal-based timeout, which is switched off in the worker (the kill is
 the guard).
 
-Inside the worker both answers are parsed with `math_verify.parse("$" + s + "$")` and
-compared with `math_verify.verify(a, b)` (a in the role of the gold answer).
+Inside the worker both answers are parsed with `math_verify.parse("$" + s + "$")`
+(parses are cached: the gold side repeats) and compared with `math_verify.verify(a, b)`
+(a in the role of the gold answer).
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import logging
 import os
@@ -56,12 +58,15 @@ class SymbolicJudge:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._buffer = b""
-        self.timeouts = 0  # comparisons cut off so far (for tests and the benchmark)
+        self._owner = os.getpid()  # the process that started the worker
+        self.calls = 0  # comparisons sent to a worker so far (for tests and the benchmark)
+        self.timeouts = 0  # comparisons cut off so far
         self.starts = 0  # workers started so far
 
     def equal(self, a: str, b: str, *, timeout: float | None = None) -> bool | None:
         limit = self.timeout if timeout is None else timeout
         with self._lock:
+            self.calls += 1
             try:
                 proc = self._ensure_worker()
             except OSError as e:
@@ -93,6 +98,10 @@ class SymbolicJudge:
             self._stop()
 
     def _ensure_worker(self) -> subprocess.Popen[bytes]:
+        if self._owner != os.getpid():
+            # This process was forked from the one that started the worker: those pipes
+            # belong to the parent, and sharing them would cross the replies. Start our own.
+            self._proc, self._buffer = None, b""
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
         self._stop()
@@ -107,6 +116,7 @@ class SymbolicJudge:
             bufsize=0,
         )
         self._proc = proc
+        self._owner = os.getpid()
         self._buffer = b""
         self.starts += 1
         try:
@@ -175,15 +185,20 @@ def serve() -> None:
     logging.disable(logging.WARNING)  # math-verify warns that its own timeout is off: we know
     from math_verify import parse, verify
 
+    @functools.lru_cache(maxsize=2048)
+    def parsed(answer: str) -> tuple[Any, ...]:
+        # The gold side repeats from one comparison to the next (every sample of a
+        # problem is compared with the same gold), and parsing is most of the cost.
+        return tuple(parse(f"${answer}$", parsing_timeout=None))
+
     out = sys.stdout.buffer
     out.write(b'{"ready": true}\n')
     out.flush()
     for line in sys.stdin.buffer:
         try:
             request = json.loads(line)
-            a = parse(f"${request['a']}$", parsing_timeout=None)
-            b = parse(f"${request['b']}$", parsing_timeout=None)
-            reply: dict[str, Any] = {"eq": bool(a and b and verify(a, b, timeout_seconds=None))}
+            a, b = parsed(str(request["a"])), parsed(str(request["b"]))
+            reply: dict[str, Any] = {"eq": bool(a and b and verify(list(a), list(b), timeout_seconds=None))}
         except (Exception, MemoryError, RecursionError) as e:
             reply = {"eq": False, "error": type(e).__name__}
         out.write(json.dumps(reply).encode() + b"\n")
