@@ -66,7 +66,16 @@ _TRAILING_TEXT_UNIT = re.compile(r"(.+?)\s*" + _TEXT_CMD + r"\{\s*[A-Za-z][A-Za-
 _TRAILING_WORD_UNIT = re.compile(r"(.*?[\d}])\s+([A-Za-z]+(?:\s+[A-Za-z]+)*)\s*(?:\^\s*\{?\s*\d\s*\}?)?")
 _TEXT_WRAPPER = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}")
 _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![A-Za-z])")
-_SPACING = re.compile(r"\\[!,;:> ]|\\q?quad(?![A-Za-z])|~")
+# LaTeX spacing commands; `\\ ` right after another backslash is a row break (`1 \\ 2`), kept.
+_SPACING = re.compile(r"(?<!\\)\\[!,;:> ]|\\q?quad(?![A-Za-z])|~")
+_SYNONYMS = (
+    (re.compile(r"\\leq(?![A-Za-z])|≤"), r"\\le"),
+    (re.compile(r"\\geq(?![A-Za-z])|≥"), r"\\ge"),
+    (re.compile(r"\\neq(?![A-Za-z])|≠"), r"\\ne"),
+    (re.compile(r"∞"), r"\\infty"),
+    (re.compile(r"[−–]"), "-"),
+    (re.compile(r"π"), r"\\pi"),
+)
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree(?![A-Za-z])")
 _LHS = re.compile(r"([A-Za-z]|\\[A-Za-z]+)\s*=\s*(.+)")
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -85,6 +94,8 @@ def normalize(answer: str) -> str:
     s = _SIZING.sub("", s)
     s = _SPACING.sub(" ", s)
     s = s.replace("\\displaystyle", "").replace("{,}", ",")
+    for pattern, replacement in _SYNONYMS:
+        s = pattern.sub(replacement, s)
     s = re.sub(r"\\[dt]frac(?![A-Za-z])", r"\\frac", s)
     s = _DEGREES.sub("", s)
     s = s.replace("\\%", "").replace("%", "")
