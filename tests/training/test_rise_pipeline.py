@@ -56,7 +56,7 @@ def test_gen_convert_finetune_eval(settings: Any, tmp_path: Path) -> None:
         "--learning_rate", "1e-3", "--max_length", "2048")  # fmt: skip
     record = json.loads((model_dir / "rise_finetune.json").read_text())
     assert record["status"] == "done" and record["trained_samples"] == 6 and record["global_step"] == 2
-    assert record["final_loss"] is not None
+    assert record["train_loss"] is not None and record["train_loss"] > 0
 
     eval_out = run("run_rise_eval", "--model", f"transformers:{model_dir}", "--limit", "2", "--max_turns", "2",
                    "--num_of_samples", "1", "1", "--max_tokens", "8", "--log_dir", str(tmp_path / "eval"))  # fmt: skip
