@@ -419,6 +419,10 @@ def plan_output_dir(config: FinetuneConfig, *, overwrite: bool = False) -> tuple
     return str(found[-1]), f"Resuming from {found[-1]}, the last checkpoint in --output_dir (--overwrite starts over)."
 
 
+def _silent(_: str) -> None:
+    pass
+
+
 def _same(recorded: Any, given: str) -> bool:
     """Whether a recorded model or data path names the same thing as `given`."""
     if not isinstance(recorded, str):
@@ -501,6 +505,8 @@ def merge_adapter(base_name_or_path: str, adapter_dir: str | Path, *, dtype: Any
 def finetune(config: FinetuneConfig, *, overwrite: bool = False, log: Callable[[str], None] = print) -> FinetuneResult:
     """Train (module doc) and save a model the gateway loads as transformers:<output_dir>."""
     started = time.monotonic()
+    if not is_main_process():  # one voice under torchrun / accelerate launch
+        log = _silent
     config.check()
     data_path = Path(config.data_path)
     if not data_path.is_file():

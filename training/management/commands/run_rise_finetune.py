@@ -28,7 +28,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from training.envs.base import BadData
-from training.rise.finetune import FinetuneConfig, FinetuneError, finetune
+from training.rise.finetune import FinetuneConfig, FinetuneError, finetune, is_main_process
 
 _DEFAULTS = FinetuneConfig(model_name_or_path="", data_path="", output_dir="")
 
@@ -71,6 +71,8 @@ class Command(BaseCommand):
             result = finetune(config, overwrite=options["overwrite"], log=self.stdout.write)
         except (FinetuneError, BadData) as exc:
             raise CommandError(str(exc)) from None
+        if not is_main_process():
+            return  # the summary once, from the main process
         dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(result.dropped.items())) or "none"
         loss = f"{result.final_loss:.4f}" if result.final_loss is not None else "not logged"
         self.stdout.write(
