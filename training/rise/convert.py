@@ -41,7 +41,8 @@ boundary (with "Assistant: " and a SentencePiece vocabulary that is nearly every
 answer); concatenating the two parts cannot disagree, so no sample is lost to it. What
 can still fail is a chat template whose rendering of the whole conversation does not
 begin with its rendering of the prompt (some templates rewrite earlier turns): the
-answer has no well-defined start, and the sample is dropped as "template_mismatch".
+answer has no well-defined start, and the sample is dropped as "template_mismatch"; a
+template that raises on the conversation (roles out of order, say) is "template_error".
 
 The output is JSONL, one sample per line, in the OpenAI chat shape; the LAST message
 (always the assistant's) is the one trained:

@@ -552,7 +552,8 @@ def finetune(config: FinetuneConfig, *, overwrite: bool = False, log: Callable[[
         model=model,
         args=args,
         train_dataset=dataset,
-        data_collator=WeightedCollator(int(tokenizer.pad_token_id)),
+        # Padding is masked by labels and attention, so any id serves when there is none.
+        data_collator=WeightedCollator(int(tokenizer.pad_token_id or 0)),
         processing_class=tokenizer,
     )
     try:
