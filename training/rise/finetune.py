@@ -340,6 +340,20 @@ def weighted_trainer_class() -> type:
     return WeightedTrainer
 
 
+def log_last_step_callback() -> Any:
+    """A callback that logs the last optimizer step whatever --logging_steps is, so a run
+    always records a final loss (the mean since the previous log)."""
+    from transformers import TrainerCallback
+
+    class LogLastStep(TrainerCallback):  # type: ignore[misc]
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            if state.max_steps and state.global_step >= state.max_steps:
+                control.should_log = True
+            return control
+
+    return LogLastStep()
+
+
 def __getattr__(name: str) -> Any:
     if name == "WeightedTrainer":
         return weighted_trainer_class()
@@ -555,6 +569,7 @@ def finetune(config: FinetuneConfig, *, overwrite: bool = False, log: Callable[[
         # Padding is masked by labels and attention, so any id serves when there is none.
         data_collator=WeightedCollator(int(tokenizer.pad_token_id or 0)),
         processing_class=tokenizer,
+        callbacks=[log_last_step_callback()],
     )
     try:
         outcome = trainer.train(resume_from_checkpoint=resume)

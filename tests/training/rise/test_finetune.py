@@ -126,8 +126,9 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(workspace: dict[str, P
 def test_too_long_samples_are_dropped_and_reported(workspace: dict[str, Path]) -> None:
     out = workspace["root"] / "short"
     notes: list[str] = []
-    result = finetune(config(workspace, out, max_length=40, max_steps=1), log=notes.append)
+    result = finetune(config(workspace, out, max_length=40, max_steps=1, logging_steps=10), log=notes.append)
     assert result.dropped["too_long"] == 2 and result.trained_samples == 2
+    assert result.final_loss is not None  # the last step is logged whatever logging_steps says
     assert "Dropped 2 sample(s): too_long" in notes
     with pytest.raises(FinetuneError, match=r"no sample of .* can be trained"):
         finetune(config(workspace, workspace["root"] / "none", max_length=5))
