@@ -204,18 +204,67 @@ class Gateway:
         one padded batch; any other gets concurrent chat calls up to its limit.
 
         `items` names the item each conversation belongs to, for its trace (the call
-        context's item otherwise)."""
+        context's item otherwise). The first failure is raised; `chat_batch_settled`
+        returns every answer that came back instead."""
+        settled = self.chat_batch_settled(
+            conversations,
+            purpose=purpose,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            stop=stop,
+            seed=seed,
+            n=n,
+            cache=cache,
+            timeout=timeout,
+            items=items,
+        )
+        for answer in settled:
+            if isinstance(answer, LLMError):
+                raise answer
+        return settled  # type: ignore[return-value]  # no errors left
+
+    def chat_batch_settled(
+        self,
+        conversations: Sequence[list[Message]],
+        *,
+        purpose: str,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = (),
+        seed: int | None = None,
+        n: int = 1,
+        cache: bool | None = None,
+        timeout: float | None = None,
+        items: Sequence[str] | None = None,
+    ) -> list[Completion | LLMError]:
+        """`chat_batch`, with each conversation's failure (after the gateway's retries) in
+        its place instead of raised, so the answers that did come back are kept. A native
+        batch succeeds or fails as one call: then every place holds its error."""
         params = GenParams(max_tokens, temperature, top_p, tuple(stop), seed)
         conversations = list(conversations)
         names = _item_names(items, len(conversations))
         render = getattr(self.backend, "render_chat", None)
         if not self.backend.native_batch or render is None or not conversations:
-            return self._fan_out(
-                lambda job: _in_item(job[1], self._text_call, "chat", job[0], params, n, purpose, cache, timeout),
-                list(zip(conversations, names, strict=True)),
-            )
+
+            def one(job: tuple[list[Message], str | None]) -> Completion | LLMError:
+                try:
+                    return _in_item(job[1], self._text_call, "chat", job[0], params, n, purpose, cache, timeout)
+                except LLMConfigError:
+                    raise
+                except LLMError as exc:
+                    return exc
+
+            return self._fan_out(one, list(zip(conversations, names, strict=True)))
         rendered = [render(c, params) for c in conversations]
-        return self._native_batch([p for p, _ in rendered], rendered[0][1], n, purpose, cache, timeout, names)
+        try:
+            done = self._native_batch([p for p, _ in rendered], rendered[0][1], n, purpose, cache, timeout, names)
+        except LLMConfigError:
+            raise
+        except LLMError as exc:
+            return [exc] * len(conversations)
+        return list(done)
 
     def _text_call(
         self,

@@ -154,8 +154,9 @@ def execute(
         run.refresh_from_db()
         RiseRun.objects.filter(pk=run.pk).update(run_error=str(exc)[:2000])
         raise CommandError(
-            f"the model failed ({str(exc).splitlines()[0]}); {run.finished_items} of {run.total} problems "
-            "are saved: run the same command again to continue"
+            f"the model failed on every problem of a batch ({str(exc).splitlines()[0]}); "
+            f"{run.finished_items} of {run.total} problems are finished and every turn played is saved: "
+            "check the model (LLM_TIMEOUT, the server), then run the same command again to continue"
         ) from None
     finally:
         RiseRun.objects.filter(pk=run.pk).update(run_state="paused")

@@ -64,7 +64,7 @@ class TransformersBackend(Backend):
     ) -> list[list[Generation]]:
         torch = self._torch
         with self._lock:
-            batch = self._tok(prompts, return_tensors="pt", padding=True)
+            batch = self._tok(prompts, return_tensors="pt", padding=True, add_special_tokens=self._add_bos(prompts))
             width = batch["input_ids"].shape[1]
             sampling: dict[str, Any] = {"do_sample": False}
             if params.temperature > 0:
@@ -124,7 +124,7 @@ class TransformersBackend(Backend):
 
         pieces: list[str] = []
         with self._lock:
-            batch = self._tok([prompt], return_tensors="pt")
+            batch = self._tok([prompt], return_tensors="pt", add_special_tokens=self._add_bos([prompt]))
             streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True, timeout=timeout)
             sampling: dict[str, Any] = {"do_sample": False}
             if params.temperature > 0:
@@ -172,6 +172,13 @@ class TransformersBackend(Backend):
         n_prompt = int(batch["input_ids"].shape[1])
         count = len(self._tok(text, add_special_tokens=False)["input_ids"]) if text else 0
         return Generation(text, prompt_tokens=n_prompt, completion_tokens=count)
+
+    def _add_bos(self, prompts: list[str]) -> bool:
+        """Whether tokenising should add the special tokens (BOS): not when a chat
+        template already wrote BOS into the text, which would make it appear twice and
+        differ from what training saw."""
+        bos = self._tok.bos_token
+        return not (bos and all(p.startswith(bos) for p in prompts))
 
     def render_chat(self, messages: list[Message], params: GenParams) -> tuple[str, GenParams]:
         """The prompt a chat becomes (the model's chat template, else plain turns with

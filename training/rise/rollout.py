@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from llm.context import call_context
+from llm.errors import LLMError
 from llm.gateway import Gateway
+from llm.types import Completion, Message
 from training.envs.base import RIGHT, UNREADABLE, Env, Problem
 from training.rise.metrics import vote
 from training.rise.trajectory import Episode, conversation
@@ -176,24 +178,34 @@ def run_turn(
     n = config.num_of_samples[turn]
     conversations = [conversation(ep.observations, ep.actions, window=config.context_window) for ep in todo]
     purpose = "rise.gen" if config.mode == "gen" else "rise.eval"
-    with call_context(run=run_label or None, step=turn + 1):
-        completions = gateway.chat_batch(
-            conversations,
+    temperature = config.temperature_for(turn)
+
+    def ask(eps: Sequence[RiseEpisode], convs: list[list[Message]]) -> list[Completion | LLMError]:
+        return gateway.chat_batch_settled(
+            convs,
             purpose=purpose,
             n=n,
             max_tokens=config.max_tokens,
-            temperature=config.temperature_for(turn),
+            temperature=temperature,
             top_p=config.top_p,
-            seed=None if config.temperature_for(turn) == 0 else config.seed + turn,
-            items=[ep.id for ep in todo],
+            seed=None if temperature == 0 else config.seed + turn,
+            items=[ep.id for ep in eps],
         )
+
+    with call_context(run=run_label or None, step=turn + 1):
+        completions = _ask_each_on_failure(ask, todo, conversations)
     model = config.model_for(turn)
     for ep, completion in zip(todo, completions, strict=True):
-        texts = completion.texts or [""]
-        samples = []
-        for text in texts:
-            grade = env.grade(text, ep.gold)
-            samples.append(TurnSample(text, grade.answer, grade.reward, grade.reason))
+        if isinstance(completion, LLMError):
+            # This problem's call failed after the gateway's retries (the others of
+            # its batch were answered): the turn counts as unanswered, and says why.
+            reason = f"the model call failed: {str(completion).splitlines()[0] if str(completion) else completion}"
+            samples = [TurnSample("", None, UNREADABLE, reason)]
+        else:
+            samples = []
+            for text in completion.texts or [""]:
+                grade = env.grade(text, ep.gold)
+                samples.append(TurnSample(text, grade.answer, grade.reward, grade.reason))
         kept = keep_best(samples) if config.mode == "gen" else keep_majority(env, samples)
         choice = samples[kept]
         ep.samples.append([s.as_json() for s in samples])
@@ -206,6 +218,25 @@ def run_turn(
             ep.finished = True
         else:
             ep.observations.append(env.feedback())
+
+
+def _ask_each_on_failure(
+    ask: Callable[[Sequence[RiseEpisode], list[list[Message]]], list[Completion | LLMError]],
+    episodes: list[RiseEpisode],
+    conversations: list[list[Message]],
+) -> list[Completion | LLMError]:
+    """Every problem's answer, or the error its call met after the gateway's retries.
+
+    A batch that failed as a whole (a native batch is one call) is asked again one
+    problem at a time, so a prompt that times out costs only its own turn. When every
+    problem failed, the model server is the problem, not a prompt: the error is raised
+    and the run stops (it resumes later with nothing lost)."""
+    answers = ask(episodes, conversations)
+    if len(episodes) > 1 and all(isinstance(a, LLMError) for a in answers):
+        answers = [ask([ep], [conv])[0] for ep, conv in zip(episodes, conversations, strict=True)]
+    if all(isinstance(a, LLMError) for a in answers):
+        raise next(a for a in answers if isinstance(a, LLMError))
+    return answers
 
 
 def rollout(

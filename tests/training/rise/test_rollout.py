@@ -134,3 +134,33 @@ def test_settings_that_cannot_describe_a_run_are_one_line(kwargs: dict[str, Any]
     base: dict[str, Any] = {"mode": "eval", "max_turns": 3, "models": ("m",), "num_of_samples": (1, 1, 1)}
     with pytest.raises(RolloutSettingsError, match=re.escape(message)):
         RolloutConfig(**{**base, **kwargs})
+
+
+def test_a_problem_whose_call_fails_loses_only_its_turn_and_says_why() -> None:
+    from llm.errors import LLMTimeout
+
+    def answer(payload: Any) -> str:
+        if gold_of(payload) == 4:  # "What is 2 + 2?" always times out
+            raise LLMTimeout("llama.cpp call passed its 5s timeout (LLM_TIMEOUT)")
+        return f"#### {gold_of(payload)}"
+
+    for backend in (ScriptedBackend(default=""), BatchingBackend(default="", native_batch=True)):
+        backend._next = answer  # type: ignore[method-assign]
+        config = RolloutConfig(mode="eval", max_turns=2, models=("m",), num_of_samples=(1, 1))
+        eps = episodes(3)
+        rollout(eps, env=ENV, gateway_for=lambda _, b=backend: Gateway(b, retry_budget=0), config=config)
+        assert [ep.rewards for ep in eps] == [[1, 1], [-1, -1], [1, 1]]
+        assert eps[1].samples[0][0]["reason"].startswith("the model call failed: llama.cpp call passed its 5s")
+        assert all(ep.finished for ep in eps)
+
+
+def test_when_every_problem_fails_the_error_stops_the_run() -> None:
+    from llm.errors import LLMTimeout
+
+    backend = ScriptedBackend(default="")
+    backend._next = lambda payload: (_ for _ in ()).throw(LLMTimeout("timed out"))  # type: ignore[method-assign]
+    config = RolloutConfig(mode="eval", max_turns=2, models=("m",), num_of_samples=(1, 1))
+    eps = episodes(3)
+    with pytest.raises(LLMTimeout):
+        rollout(eps, env=ENV, gateway_for=lambda _: Gateway(backend, retry_budget=0), config=config)
+    assert all(ep.turns == 0 for ep in eps)  # nothing half-written
