@@ -306,8 +306,8 @@ def _buckets(xs: list[float], max_bars: int) -> tuple[float, float, int]:
     Whole-number x (steps) get whole-number bucket widths, so a bar is "steps a..b"."""
     low, high = min(xs), max(xs)
     if all(float(x).is_integer() for x in xs):
-        width = max(1, math.ceil((high - low + 1) / max_bars))
-        return low, float(width), int((high - low) // width) + 1
+        whole = max(1, math.ceil((high - low + 1) / max_bars))
+        return low, float(whole), int((high - low) // whole) + 1
     if high == low:
         return low, 1.0, 1
     width = (high - low) / max_bars

@@ -144,7 +144,8 @@ def test_a_malformed_data_file_names_the_line(student: StudentServer, tmp_path: 
     assert not RiseRun.objects.exists()
 
 
-def test_sigkill_mid_eval_loses_at_most_the_turn_in_flight(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("command_name", "model_flag"), [("run_rise_eval", "--model"), ("run_rise_gen", "--models")])
+def test_sigkill_mid_run_loses_at_most_the_turn_in_flight(tmp_path: Path, command_name: str, model_flag: str) -> None:
     """A real process killed with SIGKILL mid-run; the same command resumes, asking the
     model again only for what was in flight."""
     server = StudentServer(gsm8k_answers(), delay=0.15)
@@ -158,7 +159,7 @@ def test_sigkill_mid_eval_loses_at_most_the_turn_in_flight(tmp_path: Path) -> No
         "LLM_CACHE": "off",
     }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
-    command = [sys.executable, "manage.py", "run_rise_eval", "--model", "openai:student", "--limit", "12",
+    command = [sys.executable, "manage.py", command_name, model_flag, "openai:student", "--limit", "12",
                "--max_turns", "2", "--batch_size", "2", "--log_dir", str(tmp_path / "k")]  # fmt: skip
     try:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
