@@ -34,7 +34,7 @@ def accuracy_by_turn(metrics: RiseMetrics, stem: Path, *, title: str = "") -> li
         bars = ax.bar(names, values, color=["#e76f51", "#264653", "#2a9d8f"])
         ax.bar_label(bars, fmt="%.1f%%")
     ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(-3, 103)  # room for markers at 0% and 100%
     ax.grid(alpha=0.3)
     ax.set_title(title or "RISE evaluation", fontsize=10)
     if metrics.turns > 1 or metrics.mn_t1 is None:
