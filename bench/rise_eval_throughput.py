@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from llm.factory import build_gateway  # noqa: E402
-from llm.gateway import Gateway  # noqa: E402
-from training.envs import get_env  # noqa: E402
-from training.rise.rollout import RiseEpisode, RolloutConfig, rollout  # noqa: E402
+from llm.factory import build_gateway
+from llm.gateway import Gateway
+from training.envs import get_env
+from training.rise.rollout import RiseEpisode, RolloutConfig, rollout
 
 
 def arm(gw: Gateway, problems: list, config: RolloutConfig, batch: int) -> tuple[float, int, float]:
