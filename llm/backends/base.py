@@ -76,3 +76,14 @@ def messages_as_prompt(messages: list[Message]) -> str:
     names = {"system": "System", "user": "User", "assistant": "Assistant"}
     transcript = "\n".join(f"{names.get(m['role'], m['role'].title())}: {m['content'].strip()}" for m in messages)
     return render_prompt(LLM_PROMPTS / "chat_as_completion.txt", transcript=transcript).rstrip("\n") + " "
+
+
+def render_chat_prompt(tokenizer: Any, messages: list[Message], params: GenParams) -> tuple[str, GenParams]:
+    """The prompt a chat becomes for a local model: its tokenizer's chat template, or
+    plain "User: / Assistant:" turns with stops at the next turn when it has none (a
+    base model). Backends that batch natively render chats with this so the gateway can
+    batch them as completions."""
+    if getattr(tokenizer, "chat_template", None):
+        return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)), params
+    stop = (*params.stop, "\nUser:", "\nSystem:")
+    return messages_as_prompt(messages), GenParams(**{**params.as_key(), "stop": stop})

@@ -10,7 +10,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from llm.backends.base import Backend, messages_as_prompt
+from llm.backends.base import Backend, render_chat_prompt
 from llm.errors import LLMConfigError, LLMTimeout
 from llm.spec import ModelSpec
 from llm.types import Generation, GenParams, Message
@@ -183,10 +183,7 @@ class TransformersBackend(Backend):
     def render_chat(self, messages: list[Message], params: GenParams) -> tuple[str, GenParams]:
         """The prompt a chat becomes (the model's chat template, else plain turns with
         stops at the next turn), so the gateway can batch chats as completions."""
-        if self.has_chat_template:
-            return str(self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)), params
-        stop = (*params.stop, "\nUser:", "\nSystem:")
-        return messages_as_prompt(messages), GenParams(**{**params.as_key(), "stop": stop})
+        return render_chat_prompt(self._tok, messages, params)
 
     def chat(
         self, messages: list[Message], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float

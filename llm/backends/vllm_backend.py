@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from llm.backends.base import Backend, messages_as_prompt
+from llm.backends.base import Backend, render_chat_prompt
 from llm.errors import LLMConfigError
 from llm.spec import ModelSpec
 from llm.types import Generation, GenParams, Message
@@ -89,10 +89,7 @@ class VLLMBackend(Backend):
         return self.complete_batch([prompt], params=params, n=n, schema=schema, timeout=timeout)[0]
 
     def render_chat(self, messages: list[Message], params: GenParams) -> tuple[str, GenParams]:
-        if getattr(self._tok, "chat_template", None):
-            return str(self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)), params
-        stop = (*params.stop, "\nUser:", "\nSystem:")
-        return messages_as_prompt(messages), GenParams(**{**params.as_key(), "stop": stop})
+        return render_chat_prompt(self._tok, messages, params)
 
     def chat(
         self, messages: list[Message], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float

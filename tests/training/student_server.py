@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -94,3 +96,27 @@ class StudentServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         return server
+
+
+def gsm8k_answers() -> dict[str, str]:
+    """Every GSM8K sample question with its right answer."""
+    from training.envs import get_env
+
+    env = get_env("gsm8k")
+    return {p.question: env.gold_answer(p.gold) for p in env.load(None)}
+
+
+@contextmanager
+def gsm8k_student(settings: Any, *, delay: float = 0.0) -> Iterator[StudentServer]:
+    """A student for the GSM8K sample set, made the project's model (`openai:student`,
+    no response cache) through pytest-django's `settings`."""
+    from environment.gateway import reset_gateway
+
+    server = StudentServer(gsm8k_answers(), delay=delay)
+    settings.LLM_BASE_URL, settings.LLM_API_KEY = server.base_url, "test"
+    settings.LLM_MODEL, settings.LLM_CACHE = "openai:student", "off"
+    reset_gateway()
+    try:
+        yield server
+    finally:
+        server.stop()

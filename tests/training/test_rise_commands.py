@@ -20,8 +20,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from environment.gateway import reset_gateway
-from tests.training.student_server import StudentServer
+from tests.training.student_server import StudentServer, gsm8k_answers, gsm8k_student
 from training.envs import get_env
 from training.models import RiseRun
 
@@ -29,21 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def gsm8k_answers() -> dict[str, str]:
-    env = get_env("gsm8k")
-    return {p.question: env.gold_answer(p.gold) for p in env.load(None)}
-
-
 @pytest.fixture
 def student(settings: Any) -> Iterator[StudentServer]:
-    server = StudentServer(gsm8k_answers())
-    settings.LLM_BASE_URL = server.base_url
-    settings.LLM_API_KEY = "test"
-    settings.LLM_MODEL = "openai:student"
-    settings.LLM_CACHE = "off"
-    reset_gateway()
-    yield server
-    server.stop()
+    with gsm8k_student(settings) as server:
+        yield server
 
 
 def run(command: str, *args: str) -> str:

@@ -13,9 +13,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from environment.gateway import reset_gateway
 from tests.environment.training.factories import METRICS, PLAYS, make_run
-from tests.training.student_server import StudentServer
+from tests.training.student_server import StudentServer, gsm8k_student
 from training import runner
 from training.models import RiseRun
 
@@ -253,17 +252,8 @@ def test_a_permitted_post_creates_the_run_and_starts_its_runner(
 
 @pytest.fixture
 def student(settings: Any) -> Iterator[StudentServer]:
-    from training.envs import get_env
-
-    env = get_env("gsm8k")
-    server = StudentServer({p.question: env.gold_answer(p.gold) for p in env.load(None)})
-    settings.LLM_BASE_URL = server.base_url
-    settings.LLM_API_KEY = "test"
-    settings.LLM_MODEL = "openai:student"
-    settings.LLM_CACHE = "off"
-    reset_gateway()
-    yield server
-    server.stop()
+    with gsm8k_student(settings) as server:
+        yield server
 
 
 @pytest.mark.django_db(transaction=True)
