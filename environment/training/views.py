@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from environment import charts
+from environment.training import i18n
 from training import actions, runner, selectors
 from training.models import RiseRun
 from training.rise.rollout import RolloutSettingsError
@@ -49,8 +50,8 @@ def accuracy_chart(accuracy: list[float], *, title: str, small: bool = False) ->
     """acc@t by turn as an SVG (environment.charts escapes every text it draws)."""
     series: dict[str, list[tuple[float, float]]] = {"acc@t": [(t + 1.0, 100 * a) for t, a in enumerate(accuracy)]}
     if small:
-        return charts.line_chart(series, title=title, x_label="turn", y_label="%", width=240, height=150)
-    return charts.line_chart(series, title=title, x_label="turn", y_label="% right", width=560, height=260)
+        return charts.line_chart(series, title=title, x_label=_("turn"), y_label="%", width=240, height=150)
+    return charts.line_chart(series, title=title, x_label=_("turn"), y_label=percent_right(), width=560, height=260)
 
 
 def run_chart(metrics: dict[str, Any] | None, *, title: str) -> str:
@@ -59,7 +60,13 @@ def run_chart(metrics: dict[str, Any] | None, *, title: str) -> str:
     for key, label in (("accuracy", "acc@t"), ("m1", "m1@t"), ("p1", "p1@t")):
         values = (metrics or {}).get(key) or []
         series[label] = [(t + 1, 100 * float(v)) for t, v in enumerate(values)]
-    return charts.line_chart(series, title=title, x_label="turn", y_label="% right", width=640, height=280)
+    return charts.line_chart(series, title=title, x_label=_("turn"), y_label=percent_right(), width=640, height=280)
+
+
+def percent_right() -> str:
+    """The charts' y label, "% right" (the "%" is a placeholder: a bare "% r" in a msgid
+    reads as a Python format to gettext's tools)."""
+    return _("%(percent)s right") % {"percent": "%"}
 
 
 def percent(value: float) -> str:
@@ -70,6 +77,7 @@ def percent(value: float) -> str:
 def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     runs = selectors.run_list()
     for row in runs:
+        row["kind_label"] = i18n.kind_label(row["kind"])
         row["headline_shown"] = [(name, percent(value)) for name, value in row["headline"].items()]
         # Finished runs only: a running one has no metrics yet ("no data yet" in a tiny box is noise).
         row["chart"] = (
@@ -96,7 +104,10 @@ def rise_home(request: HttpRequest) -> HttpResponse:
     try:
         run = actions.start_eval(request.user, form)
     except (RiseError, RolloutSettingsError) as exc:
-        context = _list_context(request, form=form, error=str(exc).splitlines()[0])
+        # The reason is the engine's one line (English, as the commands print it); the
+        # sentence around it is the page's.
+        error = _("The evaluation was not started: %(why)s") % {"why": str(exc).splitlines()[0]}
+        context = _list_context(request, form=form, error=error)
         return render(request, "training/list.html", context, status=400)
     runner.ensure_runner(run)
     return redirect("rise_run", run.pk)
@@ -107,6 +118,9 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(pk)
     runner.resume(run)  # a page-started run left playing by a restarted server goes on
     detail = selectors.run_detail(run)
+    detail["kind_label"] = i18n.kind_label(run.kind)
+    if not run.data_path:
+        detail["settings"]["data"] = _("the sample set")  # the selectors' English name of the env's own set
     boot = {
         "run": run.pk,
         "detail": detail,
@@ -116,7 +130,7 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
             "items": reverse("rise_items", args=[run.pk]),
             "chart": reverse("rise_chart", args=[run.pk]),
         },
-        "i18n": page_strings(),
+        "i18n": i18n.run_strings(),
     }
     return render(request, "training/run.html", {"run": run, "detail": detail, "boot": boot})
 
@@ -128,7 +142,9 @@ def _int_param(request: HttpRequest, name: str, default: int | None) -> int | No
     try:
         return int(raw)
     except ValueError:
-        raise selectors.SelectorError(f"{name} must be a whole number (got {raw[:20]!r})") from None
+        raise selectors.SelectorError(
+            _("%(name)s must be a whole number (got %(raw)s)") % {"name": name, "raw": repr(raw[:20])}
+        ) from None
 
 
 @require_GET
@@ -138,7 +154,7 @@ def items_json(request: HttpRequest, pk: int) -> JsonResponse:
     try:
         page = _int_param(request, "page", 1)
         if page is None or page < 1:
-            raise selectors.SelectorError("page must be at least 1")
+            raise selectors.SelectorError(_("page must be at least 1"))
         turn = _int_param(request, "turn", None)
         size = selectors.PAGE_SIZE
         data = selectors.run_items(
@@ -159,48 +175,3 @@ def chart_svg(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "no-cache"  # a running run's chart changes when it finishes
     return response
-
-
-def page_strings() -> dict[str, str]:
-    """Every string the run page's script shows, in the request's language."""
-    return {
-        "connecting": _("Connecting…"),
-        "live": _("Live"),
-        "offline": _("Offline, reconnecting…"),
-        "gone": _("This run no longer exists."),
-        "queued": _("queued"),
-        "running": _("running"),
-        "stopped": _("stopped"),
-        "failed": _("failed"),
-        "finished": _("finished"),
-        "progress": _("%(done)s of %(total)s problems finished · %(turns)s turns played"),
-        "waiting": _("Waiting for the model server"),
-        "no_metrics": _("The metrics appear when every problem is finished."),
-        "turn": _("Turn"),
-        "all": _("All"),
-        "never": _("Never right"),
-        "fixed_at": _("Fixed at turn %(turn)s"),
-        "broke_at": _("Broke at turn %(turn)s"),
-        "no_items": _("No problems match this filter."),
-        "loading": _("Loading…"),
-        "load_failed": _("The problems could not be loaded: %(why)s"),
-        "page": _("Page %(page)s of %(pages)s"),
-        "previous": _("Previous"),
-        "next": _("Next"),
-        "gold": _("Gold answer"),
-        "answer": _("Answer"),
-        "no_answer": _("no answer"),
-        "right": _("right"),
-        "wrong": _("wrong"),
-        "unreadable": _("unreadable"),
-        "fixed": _("fixed"),
-        "broke": _("broke"),
-        "still wrong": _("still wrong"),
-        "same": _("same answer"),
-        "show_text": _("What the model wrote"),
-        "samples": _("kept from %(n)s samples"),
-        "solved": _("solved"),
-        "unsolved": _("not solved"),
-        "unplayed": _("not played yet"),
-        "question": _("Question"),
-    }

@@ -11,18 +11,40 @@
  * a shared link shows the same problems.
  *
  * Model answers are untrusted: every text goes into the DOM with textContent, never HTML.
+ *
+ * boot.i18n keys: see environment/training/i18n.py (English fallbacks in EN below).
  */
 (function () {
   "use strict";
 
   const bootNode = document.getElementById("boot");
   const boot = bootNode ? JSON.parse(bootNode.textContent) : {};
-  const T = boot.i18n || {};
   const $ = (id) => document.getElementById(id);
 
+  // The same English as environment/training/i18n.py: shown only if boot.i18n lacks a key.
+  const EN = {
+    connecting: "Connecting…", live: "Live", offline: "Offline, reconnecting…",
+    gone: "This run no longer exists.",
+    queued: "queued", running: "running", stopped: "stopped", failed: "failed", finished: "finished",
+    progress: "%(done)s of %(total)s problems finished · %(turns)s turns played",
+    waiting: "Waiting for the model server", waiting_why: "Waiting for the model server: %(why)s",
+    no_metrics: "The metrics appear when every problem is finished.",
+    all: "All", never: "Never right", fixed_at: "Fixed at turn %(turn)s", broke_at: "Broke at turn %(turn)s",
+    no_items: "No problems match this filter.", loading: "Loading…",
+    load_failed: "The problems could not be loaded: %(why)s", http_error: "the server answered with an error",
+    page: "Page %(page)s of %(pages)s",
+    gold: "Gold answer:", turn_n: "Turn %(n)s", answer: "Answer:", no_answer: "no answer",
+    right: "right", wrong: "wrong", unreadable: "unreadable",
+    fixed: "fixed", broke: "broke", "still wrong": "still wrong", same: "same answer",
+    show_text: "What the model wrote", samples: "kept from %(n)s samples",
+    solved: "solved", unsolved: "not solved", unplayed: "not played yet",
+  };
+  const I18N = boot.i18n || {};
+
   function t(key, params) {
-    let text = T[key] || key;
-    if (params) for (const name of Object.keys(params)) text = text.split("%(" + name + ")s").join(String(params[name]));
+    let text = Object.prototype.hasOwnProperty.call(I18N, key) ? String(I18N[key])
+      : Object.prototype.hasOwnProperty.call(EN, key) ? EN[key] : key;
+    if (params) text = text.replace(/%\((\w+)\)s/g, (m, name) => (name in params ? String(params[name]) : m));
     return text;
   }
 
@@ -57,7 +79,9 @@
     });
     const waiting = $("waiting");
     waiting.hidden = !run.waiting_since;
-    if (run.waiting_since) waiting.textContent = t("waiting") + (run.waiting_reason ? ": " + run.waiting_reason : "");
+    if (run.waiting_since) {
+      waiting.textContent = run.waiting_reason ? t("waiting_why", { why: run.waiting_reason }) : t("waiting");
+    }
     const error = $("run-error");
     error.hidden = !run.error;
     error.textContent = run.error || "";
@@ -137,7 +161,7 @@
       .then((resp) => resp.json().then((data) => ({ ok: resp.ok, data })))
       .then(({ ok, data }) => {
         if (serial !== loading) return;
-        if (!ok) throw new Error(data && data.error ? data.error : "HTTP error");
+        if (!ok) throw new Error(data && data.error ? data.error : t("http_error"));
         renderItems(data);
       })
       .catch((err) => {
@@ -182,10 +206,10 @@
     cell.dataset.turn = String(turn.turn);
     if (turn.change) cell.dataset.change = turn.change;
     const top = el("div", "turn-top");
-    top.append(el("span", "turn-no", t("turn") + " " + turn.turn), el("span", "tag reward " + reward, t(reward)));
+    top.append(el("span", "turn-no", t("turn_n", { n: turn.turn })), el("span", "tag reward " + reward, t(reward)));
     cell.append(top);
     const answer = el("p", "turn-answer");
-    answer.append(el("span", "label", t("answer") + ": "));
+    answer.append(el("span", "label", t("answer") + " "));
     answer.append(el("strong", turn.answer === null ? "none" : "", turn.answer === null ? t("no_answer") : turn.answer));
     cell.append(answer);
     // Every turn has this line (empty at turn 1) so the cells of a row line up.
@@ -218,7 +242,7 @@
       const state = !item.turns.length ? "unplayed" : item.solved ? "solved" : "unsolved";
       head.append(el("span", "tag outcome " + state, t(state)));
       const gold = el("span", "item-gold small");
-      gold.append(el("span", "muted", t("gold") + ": "), el("strong", "", item.gold));
+      gold.append(el("span", "muted", t("gold") + " "), el("strong", "", item.gold));
       head.append(gold);
       li.append(head);
       const question = el("details", "item-question");
