@@ -101,6 +101,17 @@ def run_list() -> list[dict[str, Any]]:
     return rows
 
 
+def run_progress() -> list[dict[str, Any]]:
+    """What the run list updates while runs play: status and progress of every run."""
+    return [
+        {"id": pk, "status": RiseRun(run_state=state, run_error=error, finished=finished,
+                                     finished_items=done).status, "finished_items": done, "total": total}
+        for pk, state, error, finished, done, total in RiseRun.objects.order_by("-created").values_list(
+            "pk", "run_state", "run_error", "finished", "finished_items", "total"
+        )
+    ]  # fmt: skip
+
+
 def _metrics(run: RiseRun) -> dict[str, Any] | None:
     """The stored metrics (training.rise.metrics.RiseMetrics.as_json), None before the end."""
     if not isinstance(run.metrics, dict) or not run.metrics.get("turns"):

@@ -63,3 +63,11 @@ def kind_label(kind: str) -> str:
     """A run's kind ("eval", "gen") as the pages name it."""
     labels = {"eval": _("evaluation"), "gen": _("data generation")}
     return labels.get(kind, kind)
+
+
+def list_strings() -> dict[str, str]:
+    """The run statuses static_dirs/js/training/list.js writes into the list as runs play."""
+    return {key: value for key, value in run_strings().items() if key in STATUSES}
+
+
+STATUSES = ("queued", "running", "stopped", "failed", "finished")

@@ -89,7 +89,8 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     form.update(extra.pop("form", {}))
     from training.envs import ENV_NAMES
 
-    return {"runs": runs, "form": form, "envs": ENV_NAMES, "can_start": can_start(request),
+    boot = {"runs_url": reverse("rise_runs_json"), "strings": i18n.list_strings()}
+    return {"runs": runs, "form": form, "envs": ENV_NAMES, "can_start": can_start(request), "boot": boot,
             "max_turns": actions.MAX_TURNS, "max_samples": actions.MAX_SAMPLES, **extra}  # fmt: skip
 
 
@@ -111,6 +112,12 @@ def rise_home(request: HttpRequest) -> HttpResponse:
         return render(request, "training/list.html", context, status=400)
     runner.ensure_runner(run)
     return redirect("rise_run", run.pk)
+
+
+@require_GET
+def runs_json(request: HttpRequest) -> JsonResponse:
+    """Status and progress of every run, which the list page polls while runs play."""
+    return JsonResponse({"runs": selectors.run_progress()})
 
 
 @require_GET

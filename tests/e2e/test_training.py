@@ -222,3 +222,32 @@ def test_a_refused_form_keeps_its_values_and_an_unpermitted_post_is_403(new_page
         headers={"X-CSRFToken": token, "Referer": training_server.url},
     )
     assert response.status == 403
+
+
+def test_the_run_list_follows_a_run_as_it_plays_and_shows_its_metrics_when_it_ends(
+    new_page: Any, training_server: Server, student: StudentServer
+) -> None:
+    page = researcher(new_page, training_server, "e2e-lister", viewport=DESKTOP)
+    page.goto("/training/")
+    form = page.locator("#start-eval")
+    form.locator("#id_limit").fill("4")
+    form.locator("#id_max_turns").fill("5")
+    form.locator("#id_name").fill("followed")
+    with page.expect_navigation():
+        form.locator("[type=submit]").click()
+    page.goto("/training/")  # leave the run page at once: the run plays on in the server
+    row = page.locator("#runs tbody tr").first
+    assert row.get_attribute("data-status") in ("queued", "running")
+    assert row.locator(".headline").text_content().strip() == "when finished"
+    # The list asks runs.json every few seconds, writes the progress in place, and
+    # reloads once the run ends: the headline metrics and the small chart appear.
+    page.wait_for_function(
+        "() => { const tr = document.querySelector('#runs tbody tr');"
+        " return tr.dataset.status === 'finished' && tr.querySelector('svg') !== null; }",
+        timeout=90_000,
+    )
+    row = page.locator("#runs tbody tr").first
+    assert row.locator(".badge").text_content() == "finished"
+    assert row.locator(".progress-cell .num").text_content() == "4/4"
+    assert "m1@t5" in row.locator(".headline").text_content()
+    assert not page.console_errors and not page.page_errors, (page.console_errors, page.page_errors)

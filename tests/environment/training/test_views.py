@@ -325,3 +325,16 @@ def test_with_celery_the_run_is_queued_for_a_worker(
     run = actions.start_eval(permitted, FORM)
     runner.ensure_runner(run)
     assert queued == [run.pk] and tasks.run.name == "training.run"
+
+
+def test_runs_json_gives_every_runs_status_and_progress(client: Any, storage: Path) -> None:
+    done = make_run(storage, [([0, 1], ["17", "18"])], max_turns=2, name="done", finished=True)
+    playing = make_run(storage, [([0], ["17"]), ([], [])], max_turns=2, name="playing")
+    RiseRun.objects.filter(pk=playing.pk).update(run_state="playing")
+    data = client.get("/training/runs.json").json()["runs"]
+    assert data == [
+        {"id": playing.pk, "status": "running", "finished_items": playing.finished_items, "total": 2},
+        {"id": done.pk, "status": "finished", "finished_items": done.finished_items, "total": 1},
+    ]
+    page = client.get("/training/").content.decode()
+    assert "js/training/list.js" in page and '"runs_url": "/training/runs.json"' in page
