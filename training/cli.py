@@ -25,7 +25,7 @@ from llm.gateway import Gateway
 from training.envs import ENV_NAMES
 from training.models import RiseRun
 from training.rise.rollout import RolloutConfig, RolloutSettingsError
-from training.services import DEFAULT_BATCH, RiseError, RunRequest, finish, open_run, play, turns_file
+from training.services import DEFAULT_BATCH, Gateways, RiseError, RunRequest, finish, open_run, play, turns_file
 
 
 def default_log_dir(kind: str, env: str) -> Path:
@@ -87,35 +87,20 @@ def build_request(kind: str, options: dict[str, Any], models: list[str], samples
     )
 
 
-class Gateways:
-    """One gateway per model spec, built before any work (a spec that cannot load is one
-    line and nothing is lost), closed at the end."""
-
-    def __init__(self, specs: list[str], build: Callable[[str], Gateway] | None = None) -> None:
-        from environment.gateway import gateway_from_settings
-
-        make = build or (lambda spec: gateway_from_settings(model=spec))
-        self._gateways: dict[str, Gateway] = {}
-        try:
-            for spec in dict.fromkeys(specs):
-                try:
-                    self._gateways[spec] = make(spec)
-                except LLMConfigError as exc:
-                    raise CommandError(f"model {spec!r} cannot load: {str(exc).splitlines()[0]}") from None
-        except BaseException:
-            self.close()
-            raise
-
-    def __call__(self, spec: str) -> Gateway:
-        return self._gateways[spec]
-
-    def close(self) -> None:
-        for gw in self._gateways.values():
+def load_gateways(specs: list[str], build: Callable[[str], Gateway] | None = None) -> Gateways:
+    """A gateway per spec, all built before any work: a spec that cannot load is one
+    line and nothing is lost."""
+    gateways = Gateways(build)
+    try:
+        for spec in dict.fromkeys(specs):
             try:
-                gw.close()
-            except Exception as exc:  # the run's results are saved; say it and go on
-                sys.stderr.write(f"warning: closing the gateway failed: {exc}\n")
-        self._gateways.clear()
+                gateways(spec)
+            except LLMConfigError as exc:
+                raise CommandError(f"model {spec!r} cannot load: {str(exc).splitlines()[0]}") from None
+    except BaseException:
+        gateways.close()
+        raise
+    return gateways
 
 
 def execute(
@@ -136,7 +121,7 @@ def execute(
     if run.finished is not None:
         stdout.write(f"{run.log_dir} is finished already ({run.total} problems); showing its results")
         return finish(run)
-    gateways = Gateways(list(request.rollout.models), build)
+    gateways = load_gateways(list(request.rollout.models), build)
     try:
         with lease(run):
             RiseRun.objects.filter(pk=run.pk).update(run_state="playing", run_error="")

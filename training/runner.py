@@ -10,7 +10,7 @@ finished, `services.finish` computes the metrics and writes the outputs, the fin
 state (with the metrics) is published and the run pauses itself. A pause from the row
 takes effect between turns. A failure is recorded on the row by `runs.run_loop`.
 
-Gateways: one per model spec of the run, built on the runner's first unit (a spec that
+Gateways (services.Gateways): one per model spec of the run, built on the runner's first unit (a spec that
 cannot load fails the run with its one-line reason) and closed when the loop ends.
 With SIM_RUNNER=celery the `training.run` task runs the loop in a worker.
 
@@ -21,7 +21,6 @@ Messages published (the consumer forwards them, docs/frontend_api.md):
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from environment import publish, runs
@@ -29,8 +28,6 @@ from llm.gateway import Gateway
 from llm.resilience import RunGuard
 from training import selectors, services
 from training.models import RiseItem, RiseRun
-
-log = logging.getLogger(__name__)
 
 BATCH_SIZE = services.DEFAULT_BATCH
 
@@ -80,33 +77,6 @@ def resume(run: RiseRun) -> None:
         ensure_runner(run)
 
 
-class _Gateways:
-    """One gateway per spec, built on first use by `build`, all closed by `close`."""
-
-    def __init__(self, build: Callable[[str], Gateway]) -> None:
-        self._build = build
-        self._made: dict[str, Gateway] = {}
-
-    def __call__(self, spec: str) -> Gateway:
-        if spec not in self._made:
-            self._made[spec] = self._build(spec)
-        return self._made[spec]
-
-    def close(self) -> None:
-        for spec, gw in self._made.items():
-            try:
-                gw.close()
-            except Exception:  # the results are saved; a gateway that will not close is only logged
-                log.warning("closing the gateway of %s failed", spec, exc_info=True)
-        self._made.clear()
-
-
-def _default_build(spec: str) -> Gateway:
-    from environment.gateway import gateway_from_settings
-
-    return gateway_from_settings(model=spec)
-
-
 def run_loop(
     pk: int,
     *,
@@ -120,46 +90,35 @@ def run_loop(
     tests pass their own. `batch_size`: problems per unit (default BATCH_SIZE).
     """
     size = max(1, batch_size or BATCH_SIZE)
-    gateways = _Gateways(build or _default_build)
+    gateways = services.Gateways(build)
     batches = 0
 
     def start(run: RiseRun, owner: str) -> Callable[[], object]:
         config = services.rollout_config(run.config["rollout"])
-        specs = list(dict.fromkeys(config.models))
-        for spec in specs:  # every spec loads before any work: a bad one fails at once
-            gateways(spec)
-        page_guard = runs.row_guard(guard or RunGuard(gateways(specs[0])), RiseRun, pk, owner, publish_state)
+        gateways.load(config.models)  # every spec loads before any work: a bad one fails at once
+        page_guard = runs.row_guard(guard or RunGuard(gateways(config.models[0])), RiseRun, pk, owner, publish_state)
 
         def paused() -> bool:
             row = RiseRun.objects.filter(pk=pk).values("run_state", "runner").first()
             return row is None or row["run_state"] != "playing" or row["runner"] != owner
 
+        def progress(fresh: RiseRun, turn: int, played: int) -> None:
+            publish_progress(fresh, turn + 1, played)
+
         def advance() -> None:
             nonlocal batches
             row = RiseRun.objects.get(pk=pk)
-            batch = list(
-                RiseItem.objects.filter(run=row, finished=False)
-                .order_by("position")
-                .values_list("pk", flat=True)[:size]
-            )
-            if batch:
-                done = False
-
-                def should_stop() -> bool:
-                    # Asked before every turn and before every batch: play() goes on to
-                    # the next batch only after this one is finished, and that ends the unit.
-                    nonlocal done
-                    done = done or not RiseItem.objects.filter(pk__in=batch, finished=False).exists()
-                    return done or paused()
-
-                def progress(fresh: RiseRun, turn: int, played: int) -> None:
-                    publish_progress(fresh, turn + 1, played)
-
+            if RiseItem.objects.filter(run=row, finished=False).exists():
                 page_guard.run(
                     lambda: services.play(
-                        row, gateway_for=gateways, batch_size=len(batch), on_progress=progress, should_stop=should_stop
+                        row,
+                        gateway_for=gateways,
+                        batch_size=size,
+                        max_batches=1,
+                        on_progress=progress,
+                        should_stop=paused,
                     ),
-                    what=f"batch of {len(batch)} problems",
+                    what=f"a batch of up to {size} problems",
                 )
                 batches += 1
             if not RiseItem.objects.filter(run=row, finished=False).exists():

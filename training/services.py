@@ -14,9 +14,10 @@ which also protects a directory used from another database).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from training.envs.base import RIGHT, BadData, Env, UnknownEnv
 from training.models import RiseItem, RiseRun
 from training.rise import metrics as rise_metrics
 from training.rise.rollout import RiseEpisode, RolloutConfig, RolloutSettingsError, rollout
+
+log = logging.getLogger(__name__)
 
 MARKER = "rise_run.json"
 DEFAULT_BATCH = 64
@@ -170,6 +173,41 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+class Gateways:
+    """One gateway per model spec, built on first use (`load` builds several at once, so
+    a spec that cannot load fails before any work) and all closed by `close`.
+
+    `build(spec)` defaults to environment.gateway.gateway_from_settings(model=spec)."""
+
+    def __init__(self, build: Callable[[str], Gateway] | None = None) -> None:
+        self._build = build or _gateway_from_settings
+        self._made: dict[str, Gateway] = {}
+
+    def load(self, specs: Iterable[str]) -> Gateways:
+        for spec in dict.fromkeys(specs):
+            self(spec)
+        return self
+
+    def __call__(self, spec: str) -> Gateway:
+        if spec not in self._made:
+            self._made[spec] = self._build(spec)
+        return self._made[spec]
+
+    def close(self) -> None:
+        for spec, gw in self._made.items():
+            try:
+                gw.close()
+            except Exception:  # the results are saved; a gateway that will not close is only logged
+                log.warning("closing the gateway of %s failed", spec, exc_info=True)
+        self._made.clear()
+
+
+def _gateway_from_settings(spec: str) -> Gateway:
+    from environment.gateway import gateway_from_settings
+
+    return gateway_from_settings(model=spec)
+
+
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -182,9 +220,11 @@ def play(
     batch_size: int = DEFAULT_BATCH,
     on_progress: Callable[[RiseRun, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    max_batches: int | None = None,
 ) -> RiseRun:
-    """Play every unfinished item, `batch_size` problems at a time (each turn of a batch
-    is one call to the backend); returns the run as stored.
+    """Play every unfinished item (or the first `max_batches` batches of them),
+    `batch_size` problems at a time (each turn of a batch is one call to the backend);
+    returns the run as stored.
 
     `on_progress(run, turn, episodes)` is called after every turn with the run's fresh
     counters; `should_stop()` is asked between turns.
@@ -193,8 +233,8 @@ def play(
     config = rollout_config(run.config["rollout"])
     pending = list(run.items.filter(finished=False).order_by("position").values_list("pk", flat=True))
     label = f"rise:{run.pk}"
-    for chunk in _chunks(pending, max(1, batch_size)):
-        if should_stop is not None and should_stop():
+    for done, chunk in enumerate(_chunks(pending, max(1, batch_size))):
+        if (max_batches is not None and done >= max_batches) or (should_stop is not None and should_stop()):
             break
         items = list(RiseItem.objects.filter(pk__in=chunk).order_by("position"))
         episodes = [RiseEpisode.from_json(item.episode) for item in items]
@@ -275,6 +315,7 @@ def write_outputs(run: RiseRun, episodes: list[RiseEpisode], metrics: rise_metri
 
 __all__ = [
     "DEFAULT_BATCH",
+    "Gateways",
     "RiseError",
     "RolloutSettingsError",
     "RunRequest",

@@ -146,9 +146,14 @@ def test_an_evaluation_started_from_the_page_runs_live_to_its_metrics(
 
     # Fixed at turn 2: all four problems, each turn 2 marked "fixed".
     page.locator('#filters button[data-filter="fixed"][data-turn="2"]').click()
+    # Every problem here is fixed at turn 2, so the unfiltered list already shows four such
+    # items: wait for the filter itself to be applied, not only for the items.
+    page.wait_for_function(
+        """() => document.querySelector('#filters button[data-filter="fixed"][data-turn="2"]')
+            .getAttribute('aria-pressed') === 'true'"""
+    )
     page.wait_for_function(FOUR_FIXED_AT_TURN_2)
     assert "filter=fixed" in page.url and "turn=2" in page.url
-    assert page.locator('#filters button[data-filter="fixed"][data-turn="2"]').get_attribute("aria-pressed") == "true"
     assert "4" in page.locator('#filters button[data-filter="fixed"][data-turn="2"] .chip-count').text_content()
     first = page.locator("#items li").first
     assert first.locator(".turn").count() == 3
