@@ -55,7 +55,7 @@ prepare: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy llm writer training environment/training environment/charts.py
+	$(BIN)/mypy llm writer training reverie/engine environment/training environment/charts.py
 
 format: venv
 	$(BIN)/ruff format .

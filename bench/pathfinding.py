@@ -30,7 +30,7 @@ from typing import Any
 
 from _common import median, percentile, write_result
 
-from reverie.engine.town import Maze, Pathfinder, build_maze, load_spec
+from reverie.town import Maze, Pathfinder, build_maze, load_spec
 
 
 def timed(fn: Any, repeat: int = 5) -> tuple[float, Any]:

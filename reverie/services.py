@@ -29,15 +29,16 @@ from environment.vectors.models import VectorItem
 from environment.vectors.store import get_vector_store
 from llm.context import call_context
 from llm.resilience import RunGuard
+from reverie.engine.config import AgentConfig
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.persona import Identity, Scratch, identity_from_dict, scratch_from_dict, scratch_to_dict
 from reverie.engine.ports import InMemoryVectorIndex
 from reverie.engine.spatial import SpatialMemory
-from reverie.engine.town import Maze, load_maze
 from reverie.engine.world import Agent, Movement, World, whisper
 from reverie.live import game_time as _game_time  # the engine works in naive game time
 from reverie.models import MemoryNode, Persona, PersonaSnapshot, Simulation
 from reverie.models import Movement as MovementRow
+from reverie.town import Maze, load_maze
 
 BASES = Path(settings.BASE_DIR) / "storage" / "base"
 PRIVATE_KINDS = {"house", "home", "dorm", "apartment", "apartments", "co-living"}
@@ -252,6 +253,13 @@ def _digest(data: dict[str, Any]) -> str:
     return hashlib.blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=16).hexdigest()
 
 
+def agent_config(sim: Simulation) -> AgentConfig:
+    """The settings this run thinks with (stored in its meta; `compact` for runs made
+    before configs were stored, which is what they ran with)."""
+    stored = (sim.meta or {}).get("agent_config")
+    return AgentConfig.from_dict(stored) if stored else AgentConfig.compact()
+
+
 def load_session(sim: Simulation) -> Session:
     maze = maze_for(sim.maze)
     agents, personas, saved_ids, saved_access = [], {}, {}, {}
@@ -275,7 +283,7 @@ def load_session(sim: Simulation) -> Session:
         saved_ids[p.name] = max((n.id for n in stream), default=0)
         saved_access[p.name] = {n.id: n.last_accessed for n in stream}
     world = World(maze, agents, now=_game_time(sim.current_time), step=sim.step, sec_per_step=sim.sec_per_step,
-                  run=sim.run_label)  # fmt: skip
+                  run=sim.run_label, config=agent_config(sim))  # fmt: skip
     hashes = {}
     for name, persona in personas.items():
         last = persona.snapshots.order_by("-step").values_list("scratch", flat=True).first()

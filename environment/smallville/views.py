@@ -243,7 +243,7 @@ def api_persona(request: HttpRequest, sim: str, name: str) -> JsonResponse:
 
 @functools.lru_cache(maxsize=512)
 def _sprite(name: str, kind: str) -> bytes:
-    from reverie.engine.town.art import sprites
+    from reverie.town.art import sprites
 
     return sprites.sprite_sheet_png(name) if kind == "sheet" else sprites.portrait_png(name)
 

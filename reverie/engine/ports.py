@@ -3,6 +3,10 @@
 The engine never imports Django, the vector store or the model gateway. It asks for
 what it needs through protocols that the Django shell implements:
 
+    ModelGateway    the part of llm.Gateway the engine calls: typed answers
+                    (`astructured`) and embeddings (`aembed`);
+    Town            the map: bounds, the address of a tile, paths and the tiles of an
+                    address (reverie.town.Maze implements it);
     VectorIndex     the embeddings of one persona's memory nodes, keyed by node id;
                     answers "cosine of this query to each of these candidate nodes".
 
@@ -15,11 +19,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-__all__ = ["InMemoryVectorIndex", "VectorIndex", "as_unit_vector"]
+__all__ = ["InMemoryVectorIndex", "ModelGateway", "Tile", "Town", "VectorIndex", "as_unit_vector"]
+
+Tile = tuple[int, int]
+M = TypeVar("M")
+
+
+class ModelGateway(Protocol):
+    """What the engine asks of the model gateway (llm.Gateway satisfies it).
+
+    `astructured` returns an llm.Structured: `.value` (the schema instance, or the
+    fallback), `.ok` (False when the fallback was used). Keyword arguments are the
+    gateway's: prompt, fallback, purpose, max_tokens, temperature.
+    """
+
+    async def astructured(self, schema: type[M], **kwargs: Any) -> Any: ...
+
+    async def aembed(self, texts: list[str], **kwargs: Any) -> Any: ...
+
+
+class Town(Protocol):
+    """The map as the engine sees it."""
+
+    world: str
+
+    def in_bounds(self, x: int, y: int) -> bool: ...
+
+    def address_at(self, x: int, y: int) -> str: ...
+
+    def path_to_address(self, start: Tile, address: str, avoid: Any = ()) -> list[Tile]: ...
+
+    def tiles_of(self, address: str) -> tuple[Tile, ...]: ...
 
 
 @runtime_checkable

@@ -25,31 +25,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any, Protocol
+from typing import Any
 
 from llm.context import call_context
+from reverie.engine.config import AgentConfig
 from reverie.engine.converse import Speaker, converse, decide_reaction, remember_conversation
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
 from reverie.engine.plan import PlaceOptions, next_action, revise_for_interruption
+from reverie.engine.ports import Town
 from reverie.engine.reflect import rate_poignancy, reflect
 from reverie.engine.spatial import SpatialMemory
 
-CHAT_COOLDOWN_STEPS = 60  # ten game minutes before the same two talk again
-REACT_COOLDOWN_STEPS = 30  # after deciding not to talk, five game minutes before reconsidering
-
-
-class Town(Protocol):
-    world: str
-
-    def in_bounds(self, x: int, y: int) -> bool: ...
-
-    def address_at(self, x: int, y: int) -> str: ...
-
-    def path_to_address(self, start: Tile, address: str, avoid: Any = ()) -> list[Tile]: ...
-
-    def tiles_of(self, address: str) -> tuple[Tile, ...]: ...
+__all__ = ["Agent", "Movement", "Town", "World", "whisper"]
 
 
 @dataclass
@@ -85,8 +74,9 @@ def _arena_label(address: str) -> str | None:
 class World:
     def __init__(
         self, town: Town, agents: Iterable[Agent], *, now: datetime, step: int = 0, sec_per_step: int = 10,
-        run: str = "",
+        run: str = "", config: AgentConfig | None = None,
     ) -> None:  # fmt: skip
+        self.config = config or AgentConfig.compact()
         self.town = town
         self.agents = {a.name: a for a in agents}
         self.now = now
@@ -198,7 +188,9 @@ class World:
             if decision == "wait":
                 self._wait_for(agent, other, now)
             else:
-                agent.scratch.chat.cooldown[other.name] = REACT_COOLDOWN_STEPS  # leave them be for a while
+                agent.scratch.chat.cooldown[other.name] = (
+                    self.config.conversation.react_cooldown_steps
+                )  # leave them be for a while
             return None
         return None
 
@@ -239,7 +231,7 @@ class World:
             with call_context(run=self.run, step=self.step, item=me.name):
                 await revise_for_interruption(gw, me.identity, me.scratch, now, f"chatting with {other.name}", minutes)
         for me, other in ((a, b), (b, a)):
-            me.scratch.chat.cooldown[other.name] = CHAT_COOLDOWN_STEPS
+            me.scratch.chat.cooldown[other.name] = self.config.conversation.chat_cooldown_steps
             me.scratch.chat.lines = list(convo.lines)
             me.scratch.chat.partner = other.name
             me.scratch.chat.ends_at = now + timedelta(minutes=minutes)

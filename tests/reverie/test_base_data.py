@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reverie.engine.town import load_maze
+from reverie.town import load_maze
 
 BASE_DIR = Path(__file__).resolve().parents[2] / "storage" / "base"
 N25 = "base_the_ville_n25"

@@ -7,8 +7,8 @@ from itertools import pairwise
 import pytest
 
 from reverie.engine.persona import Identity, Scratch
-from reverie.engine.town import load_maze
 from reverie.engine.world import Agent, World, whisper
+from reverie.town import load_maze
 from tests.reverie.engine.fakes import routed_gateway
 
 START = datetime(2023, 2, 13, 9, 0)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from reverie.engine.town import Problem, SpecError, build_maze, load_spec, parse_spec, parse_spec_text
-from reverie.engine.town.spec import OBJECT_KINDS, Rect
+from reverie.town import Problem, SpecError, build_maze, load_spec, parse_spec, parse_spec_text
+from reverie.town.spec import OBJECT_KINDS, Rect
 
 
 def problems_of(data: Any) -> list[Problem]:

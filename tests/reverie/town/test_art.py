@@ -21,8 +21,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from reverie.engine.town import build_maze, parse_spec
-from reverie.engine.town.art import (
+from reverie.town import build_maze, parse_spec
+from reverie.town.art import (
     DIRECTIONS,
     FRAME_H,
     FRAME_W,
@@ -37,13 +37,13 @@ from reverie.engine.town.art import (
     sprites,
     write_town_art,
 )
-from reverie.engine.town.art.tileset import COLLISION_KEY, FALLBACK_KEY, object_key
+from reverie.town.art.tileset import COLLISION_KEY, FALLBACK_KEY, object_key
 
 from .conftest import TINY
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[3]
 TOWN = ROOT / "static_dirs" / "towns" / "the_ville"
-REGENERATE = "python -m reverie.engine.town art the_ville"
+REGENERATE = "python -m reverie.town art the_ville"
 PERSONAS = [
     p["name"]
     for p in yaml.safe_load((ROOT / "storage/base/base_the_ville_n25/personas.yaml").read_text(encoding="utf-8"))
@@ -309,7 +309,7 @@ def test_sprites_are_byte_deterministic_and_do_not_depend_on_python_hash():
     portrait_png.cache_clear()
     assert sprite_sheet_png(name) == first
     code = (
-        "import hashlib; from reverie.engine.town.art import sprite_sheet_png, portrait_png;"
+        "import hashlib; from reverie.town.art import sprite_sheet_png, portrait_png;"
         f"print(hashlib.sha256(sprite_sheet_png({name!r}) + portrait_png({name!r})).hexdigest())"
     )
     expected = hashlib.sha256(first + portrait_png(name)).hexdigest()
@@ -369,7 +369,7 @@ def test_write_town_art_writes_both_files(tmp_path, art):
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "reverie.engine.town", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "reverie.town", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
 
 

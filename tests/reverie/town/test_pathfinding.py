@@ -9,7 +9,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from reverie.engine.town import Pathfinder, PathNotFound, find_path, step_agents, walk_agents
+from reverie.town import Pathfinder, PathNotFound, find_path, step_agents, walk_agents
 
 
 def grid(text: str) -> np.ndarray:

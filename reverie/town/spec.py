@@ -18,7 +18,7 @@ coordinates** and checks everything that can be checked from the rectangles alon
   two opposite sides; use tiles touch their object; spawns lie in an arena.
 
 Checks that need the built grids (blocked doors, reachability of every arena, object and
-spawn) live in :mod:`reverie.engine.town.maze`. Every problem names the file, the line,
+spawn) live in :mod:`reverie.town.maze`. Every problem names the file, the line,
 the thing (``sector 'Hobbs Cafe' > arena 'kitchen' > object 'stove'``) and the field, and
 all problems are reported at once in one :class:`SpecError`.
 
@@ -1091,7 +1091,7 @@ def parse_spec_text(text: str, source: str = "<string>", check: bool = True) -> 
 def town_dir(name: str, root: str | Path | None = None) -> Path:
     """``static_dirs/towns/<name>`` of the project (or under ``root``)."""
     if root is None:
-        root = Path(__file__).resolve().parents[3] / "static_dirs" / "towns"
+        root = Path(__file__).resolve().parents[2] / "static_dirs" / "towns"
     return Path(root) / name
 
 

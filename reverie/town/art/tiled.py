@@ -280,7 +280,7 @@ def build_map(maze: Maze, image: str = TILESET_IMAGE) -> tuple[dict[str, Any], T
         "properties": _properties(
             town=spec.name,
             world=spec.world,
-            generator=f"python -m reverie.engine.town art {spec.name}",
+            generator=f"python -m reverie.town art {spec.name}",
         ),
         "renderorder": "right-down",
         "tiledversion": TILED_VERSION,

@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from reverie.engine.town import GRIDS, Maze, build_maze, parse_spec
+from reverie.town import GRIDS, Maze, build_maze, parse_spec
 
 from .conftest import TINY
 
@@ -201,7 +201,7 @@ def test_shared_layouts_land_at_each_sectors_origin(the_ville):
 
 
 def test_command_line(capsys):
-    from reverie.engine.town.__main__ import main
+    from reverie.town.__main__ import main
 
     assert main(["check", "the_ville"]) == 0
     assert "is valid" in capsys.readouterr().out

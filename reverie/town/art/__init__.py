@@ -1,11 +1,11 @@
 """The town's art, drawn by our own code (Pillow): tileset, Tiled map and character sprites.
 
-    from reverie.engine.town.art import write_town_art, sprite_sheet_png, portrait_png
+    from reverie.town.art import write_town_art, sprite_sheet_png, portrait_png
     write_town_art("the_ville")        # static_dirs/towns/the_ville/map.json + tileset.png
     sprite_sheet_png("Isabella Rodriguez")   # 96 x 128 PNG bytes, 32 x 32 frames
 
-Command line: ``python -m reverie.engine.town art the_ville`` regenerates the map and
-tileset; ``python -m reverie.engine.town sprites NAME -o DIR`` writes a sheet and a
+Command line: ``python -m reverie.town art the_ville`` regenerates the map and
+tileset; ``python -m reverie.town sprites NAME -o DIR`` writes a sheet and a
 portrait. Layout and layer names are in docs/town_format.md ("Art").
 """
 

@@ -1,11 +1,11 @@
 """Command line for town specs: validate, summarise, draw, build.
 
-    python -m reverie.engine.town check the_ville             # validate; print a summary
-    python -m reverie.engine.town show the_ville [--region X Y W H]   # ASCII map
-    python -m reverie.engine.town tree the_ville              # the spatial tree as JSON
-    python -m reverie.engine.town build the_ville -o maze.pickle      # pickled Maze
-    python -m reverie.engine.town art the_ville [-o DIR]      # map.json + tileset.png (default: the town's folder)
-    python -m reverie.engine.town sprites "Isabella Rodriguez" -o DIR   # sprite sheet + portrait PNGs
+    python -m reverie.town check the_ville             # validate; print a summary
+    python -m reverie.town show the_ville [--region X Y W H]   # ASCII map
+    python -m reverie.town tree the_ville              # the spatial tree as JSON
+    python -m reverie.town build the_ville -o maze.pickle      # pickled Maze
+    python -m reverie.town art the_ville [-o DIR]      # map.json + tileset.png (default: the town's folder)
+    python -m reverie.town sprites "Isabella Rodriguez" -o DIR   # sprite sheet + portrait PNGs
 
 A town is a name under static_dirs/towns/, a town folder, or a path to its town.yaml.
 Exit status 1 and the list of problems when the spec is invalid.
@@ -43,7 +43,7 @@ def summary(maze: Maze, seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reverie.engine.town", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m reverie.town", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("check", "show", "tree", "build", "art"):
         cmd = sub.add_parser(name)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reverie.engine.town import Maze, build_maze, load_maze, parse_spec
+from reverie.town import Maze, build_maze, load_maze, parse_spec
 
 # A small town every validation test starts from: a two-room walled house and an open park.
 #

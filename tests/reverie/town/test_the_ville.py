@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import yaml
 
-from reverie.engine.town import load_spec
+from reverie.town import load_spec
 
 # The 25 residents come from the base simulation: the town must have a bed for each.
-RESIDENTS = yaml.safe_load((Path(__file__).resolve().parents[4] / "storage/base/base_the_ville_n25/meta.yaml")
+RESIDENTS = yaml.safe_load((Path(__file__).resolve().parents[3] / "storage/base/base_the_ville_n25/meta.yaml")
                            .read_text(encoding="utf-8"))["personas"]  # fmt: skip
 HOME_KINDS = {"house", "apartment", "dorm", "co-living"}
 

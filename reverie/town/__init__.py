@@ -1,11 +1,11 @@
 """Towns as data: the spec format, the maze generator and pathfinding (pure Python + numpy).
 
-    from reverie.engine.town import load_maze
+    from reverie.town import load_maze
     maze = load_maze("the_ville")            # static_dirs/towns/the_ville/town.yaml
     maze.address_at(40, 50)                  # "the Ville:Hobbs Cafe:cafe:counter"
     maze.path_to_address((10, 60), "the Ville:Hobbs Cafe:cafe:counter")
 
-The format is documented in docs/town_format.md; ``python -m reverie.engine.town check
+The format is documented in docs/town_format.md; ``python -m reverie.town check
 the_ville`` validates a town and prints a summary.
 """
 

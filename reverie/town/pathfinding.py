@@ -1,6 +1,6 @@
 """Pathfinding on a town's collision grid: A*, 4-connected, one tile per step.
 
-:class:`Pathfinder` is built once per collision grid (a :class:`~reverie.engine.town.maze.Maze`
+:class:`Pathfinder` is built once per collision grid (a :class:`~reverie.town.maze.Maze`
 keeps one) and precomputes what every search needs:
 
 - the walkable 4-neighbours of every tile, as plain lists (no bounds or collision tests
