@@ -100,7 +100,7 @@ COLLECT = """
 
 
 def compressed_sizes(sim: Any) -> dict[str, Any]:
-    from reverie import live
+    from reverie import selectors
     from reverie.compress import demo_path, load
 
     path = demo_path(sim)
@@ -114,7 +114,7 @@ def compressed_sizes(sim: Any) -> dict[str, Any]:
     packer = zlib.compressobj(6, zlib.DEFLATED, 31)
     frames_gz = 0
     for start in range(0, steps, 500):
-        for frame in live.frames(sim, data["first_step"] + start, 500):
+        for frame in selectors.frames(sim, data["first_step"] + start, 500):
             text = json.dumps(frame, ensure_ascii=False).encode() + b","
             frames_bytes += len(text)
             frames_gz += len(packer.compress(text))

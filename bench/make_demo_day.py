@@ -509,7 +509,7 @@ def main() -> None:
     from django.utils import timezone
 
     from environment.vectors.models import VectorItem
-    from reverie import analytics, compress, live, services
+    from reverie import analytics, compress, selectors, services
     from reverie.engine.memory import MemoryNode as Node
     from reverie.models import MemoryNode, Movement, Simulation
 
@@ -528,7 +528,7 @@ def main() -> None:
 
     rng = random.Random(args.seed)
     town = Town(services.maze_for(sim.maze), rng)
-    start = live.game_time(sim.start_time)
+    start = selectors.game_time(sim.start_time)
     first_minute = start.hour * 60 + start.minute + start.second / 60
     last_minute = first_minute + args.steps * sim.sec_per_step / 60
     residents = [make_resident(town, p) for p in personas]

@@ -272,11 +272,11 @@ def run_redis(args: argparse.Namespace, db_url: str, redis_url: str, tmp: Path) 
     from django.db import transaction
     from replay_rps import Daphne
 
-    from reverie import live
+    from reverie import live, selectors
     from reverie.models import Movement
 
     sim = _fork("bench-ws-redis")
-    frame = live.initial_frame(sim)
+    frame = selectors.initial_frame(sim)
     agents = {name: dict(a) for name, a in frame["agents"].items()}
     rng = random.Random(0)
     server = Daphne(db_url, debug=True, extra_env={"REDIS_URL": redis_url})
@@ -336,15 +336,15 @@ def _publish_parts(sim: Any, step: int, repeat: int = 20) -> dict[str, float]:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from reverie import live
+    from reverie import selectors
 
     times: dict[str, list[float]] = {"frame_at": [], "step_stats": [], "group_send": []}
     layer = get_channel_layer()
     for _ in range(repeat):
         t0 = time.perf_counter()
-        frame = live.frame_at(sim, step)
+        frame = selectors.frame_at(sim, step)
         t1 = time.perf_counter()
-        stats = live.step_stats(sim, step)
+        stats = selectors.step_stats(sim, step)
         t2 = time.perf_counter()
         async_to_sync(layer.group_send)("bench-nobody", {"type": "sim.frame", "frame": frame, "stats": stats})
         t3 = time.perf_counter()

@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from environment.llmlog.models import LLMCall
-from reverie.live import frame_time
+from reverie.selectors import frame_time
 from reverie.models import MemoryNode, Movement, Simulation
 
 _CHUNK = 5000

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import Count, Max, Min
 
-from reverie.live import game_time
+from reverie.selectors import game_time
 from reverie.models import Movement, Simulation
 
 FORMAT = 1

@@ -12,7 +12,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from environment.consumers import JsonMessageConsumer
-from reverie import live
+from reverie import live, selectors
 from reverie.models import Simulation
 
 
@@ -25,14 +25,14 @@ def _snapshot(name: str) -> tuple[int, dict[str, Any], dict[str, Any]] | None:
 
         ensure_runner(sim)  # a run left "playing" by a restarted server resumes
         sim.refresh_from_db()
-    return sim.pk, live.latest_frame(sim), live.state_message(sim)
+    return sim.pk, selectors.latest_frame(sim), selectors.state_message(sim)
 
 
 def _latest_since(pk: int, since: int) -> dict[str, Any] | None:
     sim = Simulation.objects.get(pk=pk)
     if sim.step - 1 <= since:
         return None
-    return {"type": "frame", "frame": live.latest_frame(sim), "stats": live.step_stats(sim, sim.step - 1)}
+    return {"type": "frame", "frame": selectors.latest_frame(sim), "stats": selectors.step_stats(sim, sim.step - 1)}
 
 
 class SimulationConsumer(JsonMessageConsumer):

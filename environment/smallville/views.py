@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reverie import live, runner, selectors, services
+from reverie import runner, selectors, services
 from reverie.models import Persona, Simulation
 
 SPEEDS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # speed setting -> multiple of 1x (one step per 0.5 s)
@@ -96,7 +96,7 @@ def _boot(request: HttpRequest, sim: Simulation, page: str, **extra: Any) -> dic
         "personas": _persona_cards(sim),
         "last_step": _last_step(sim),
         "sec_per_step": sim.sec_per_step,
-        "start_time": live.game_time(sim.start_time).isoformat(),
+        "start_time": selectors.game_time(sim.start_time).isoformat(),
         "state": sim.run_state,
         "waiting_since": sim.waiting_since.isoformat() if sim.waiting_since else None,
         "waiting_reason": sim.waiting_reason or None,
@@ -130,7 +130,7 @@ def simulator_home(request: HttpRequest, sim: str | None = None) -> HttpResponse
             return redirect("simulator_sim", sim=latest.name)
         return render(request, "smallville/choose.html", {"sims": selectors.simulations_overview()})
     found = _sim(sim)
-    frame = live.latest_frame(found)
+    frame = selectors.latest_frame(found)
     boot = _boot(request, found, "live", frame=frame, start_step=max(frame["step"], 0))
     return render(request, "smallville/live.html", {"sim": found, "boot": boot})
 
@@ -140,7 +140,7 @@ def replay(request: HttpRequest, sim: str, step: int) -> HttpResponse:
     found = _sim(sim)
     if not 0 <= step <= _last_step(found):
         raise Http404(_("That step is not stored for this simulation."))
-    boot = _boot(request, found, "replay", frame=live.frame_at(found, step), start_step=step)
+    boot = _boot(request, found, "replay", frame=selectors.frame_at(found, step), start_step=step)
     return render(request, "smallville/replay.html", {"sim": found, "boot": boot})
 
 
@@ -195,7 +195,7 @@ def api_sim(request: HttpRequest, sim: str) -> JsonResponse:
             "name": found.name,
             "maze": found.maze,
             "step": found.step,
-            "time": live.game_time(found.current_time).isoformat(),
+            "time": selectors.game_time(found.current_time).isoformat(),
             "is_base": found.is_base,
             "state": found.run_state,
             "error": found.run_error or None,
@@ -215,7 +215,7 @@ def api_frames(request: HttpRequest, sim: str) -> HttpResponse:
         start, count = -1, 0
     if start < 0 or not 1 <= count <= MAX_FRAMES:
         return JsonResponse({"error": f"from must be a whole number >= 0 and count 1..{MAX_FRAMES}"}, status=400)
-    return HttpResponse(live.frames_json(found, start, count), content_type="application/json")
+    return HttpResponse(selectors.frames_json(found, start, count), content_type="application/json")
 
 
 @require_GET
@@ -278,7 +278,7 @@ def control(request: HttpRequest, sim: str) -> JsonResponse:
         found = runner.request(found, request.POST.get("action", ""))
     except services.SimulationError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse({k: v for k, v in live.state_message(found).items() if k != "type"})
+    return JsonResponse({k: v for k, v in selectors.state_message(found).items() if k != "type"})
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from reverie import compress, live, services
+from reverie import compress, selectors, services
 from reverie.models import Movement, Simulation
 
 BASE = "base_the_ville_isabella_maria_klaus"
@@ -103,7 +103,7 @@ def test_expand_rebuilds_every_frame_exactly():
     data = json.loads(compress.encode(compress.compress(sim)))  # through JSON, as the browser gets it
     for step in range(STEPS):
         assert compress.expand(data, step) == frame_from_rows(sim, step), step
-    assert live.frame_time(sim, 12).isoformat() == "2023-02-13T07:02:00"
+    assert selectors.frame_time(sim, 12).isoformat() == "2023-02-13T07:02:00"
     with pytest.raises(ValueError, match="outside"):
         compress.expand(data, STEPS)
 
