@@ -35,7 +35,7 @@ from reverie.engine.persona import Identity, Scratch, identity_from_dict, scratc
 from reverie.engine.ports import InMemoryVectorIndex
 from reverie.engine.spatial import SpatialMemory
 from reverie.engine.world import Agent, Movement, World, whisper
-from reverie.live import game_time as _game_time  # the engine works in naive game time
+from reverie.selectors import game_time as _game_time  # the engine works in naive game time
 from reverie.models import MemoryNode, Persona, PersonaSnapshot, Simulation
 from reverie.models import Movement as MovementRow
 from reverie.town import Maze, load_maze
