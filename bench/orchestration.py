@@ -5,7 +5,9 @@ fixed delay), on a fresh SQLite database in a temp folder, through the real serv
 (every step committed):
 
 1. latency 200 ms per call: wall time of the first steps (every agent plans its day)
-   with the gateway's concurrency at 64 vs 1, and the ratio (target >= 8x);
+   with the gateway's concurrency at 64 vs 1, and the ratio (target >= 20x); for each
+   concurrent step, the longest per-agent chain of calls (the step's critical path if
+   nothing made anyone wait; target: step time within 20% of chain x latency);
 2. zero latency: mean wall time per agent-step over many steps, including perception,
    planning, pathfinding and persistence (target < 5 ms).
 
@@ -46,7 +48,34 @@ def gateway(base_url: str, concurrency: int):  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-def run(name: str, base_url: str, concurrency: int, steps: int) -> tuple[list[float], int]:
+def chains(traces: list, step: int, delay: float) -> dict[str, float]:  # type: ignore[type-arg]
+    """Per agent: how many call latencies its calls in `step` occupy back to back.
+
+    An agent's calls are its own (item = its name) and those of the conversations it
+    took part in (item = "A & B"). Overlapping calls (run concurrently) count once: the
+    busy time is the union of the calls' intervals, divided by the latency. The largest
+    value is the step's critical path if nothing else made anyone wait.
+    """
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for trace in traces:
+        if trace.step != step or not trace.item:
+            continue
+        interval = (trace.created - trace.seconds, trace.created)
+        for name in trace.item.split(" & "):
+            spans.setdefault(name, []).append(interval)
+    depth: dict[str, float] = {}
+    for name, intervals in spans.items():
+        busy, end = 0.0, float("-inf")
+        for start, stop in sorted(intervals):
+            if stop <= end:
+                continue
+            busy += stop - max(start, end)
+            end = stop
+        depth[name] = busy / delay
+    return depth
+
+
+def run(name: str, base_url: str, concurrency: int, steps: int, delay: float = 0.0) -> tuple[list[float], int]:
     from reverie import services
 
     sim = services.fork("base_the_ville_n25", name)
@@ -61,8 +90,22 @@ def run(name: str, base_url: str, concurrency: int, steps: int) -> tuple[list[fl
 
     services.run_steps(sim, steps, gateway=gw, progress=progress)
     calls = gw.accounting.total().calls
+    if delay:
+        first = sim.step - steps
+        for index, wall in enumerate(times):
+            depth = chains(gw.recorder.traces, first + index, delay)  # type: ignore[attr-defined]
+            if depth:
+                who, longest = max(depth.items(), key=lambda item: item[1])
+                print(
+                    f"    step {first + index}: {wall:.2f} s; longest per-agent chain {longest:.1f} calls "
+                    f"({who}) = {longest * delay:.2f} s; step / bound = {wall / (longest * delay):.2f}"
+                )
+                CHAINS.append({"step": first + index, "wall_s": wall, "chain_calls": longest, "agent": who})
     gw.close()
     return times, calls
+
+
+CHAINS: list[dict[str, object]] = []
 
 
 def main() -> None:
@@ -83,7 +126,7 @@ def main() -> None:
         serve_in_thread(fast_port, 0.0)
         slow, fast = f"http://127.0.0.1:{slow_port}/v1", f"http://127.0.0.1:{fast_port}/v1"
 
-        concurrent, calls_c = run("bench-concurrent", slow, 64, args.steps)
+        concurrent, calls_c = run("bench-concurrent", slow, 64, args.steps, args.delay)
         sequential, calls_s = run("bench-sequential", slow, 1, args.steps)
         ratio = sum(sequential) / sum(concurrent)
         print(f"{args.delay * 1000:.0f} ms per call, 25 agents, first {args.steps} steps:")
@@ -105,7 +148,8 @@ def main() -> None:
         )
         path = write_result("orchestration", {
             "delay_s": args.delay, "steps": args.steps, "concurrent_s": concurrent, "sequential_s": sequential,
-            "ratio": ratio, "overhead_steps": args.overhead_steps, "per_agent_step_ms": per_agent_step_ms,
+            "ratio": ratio, "chains": CHAINS, "overhead_steps": args.overhead_steps,
+            "per_agent_step_ms": per_agent_step_ms,
             "per_agent_step_ms_after_first": steady_ms,
         })  # fmt: skip
         print(f"written {path}")
