@@ -20,8 +20,8 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from environment.llmlog.models import LLMCall
-from reverie.selectors import frame_time
 from reverie.models import MemoryNode, Movement, Simulation
+from reverie.selectors import frame_time
 
 _CHUNK = 5000
 

@@ -28,8 +28,8 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import Count, Max, Min
 
-from reverie.selectors import game_time
 from reverie.models import Movement, Simulation
+from reverie.selectors import game_time
 
 FORMAT = 1
 GZIP_LEVEL = 6  # level 9 is ~3x slower for a percent or two less
