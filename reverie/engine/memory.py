@@ -21,6 +21,15 @@ every step):
 - per kind, keyword -> ordered set of active node ids;
 - a heap of (expiration, id), so `expire(now)` costs O(expired · log n).
 
+- `columns`: one row per node ever added, in insertion (= id) order, as numpy arrays
+  grown by doubling (amortised O(1) appends): node id, last access as integer
+  microseconds (`time_code`), poignancy, kind code, predicate code, an "idle" flag
+  (description says "idle", computed once at add time) and an "active" flag. `add`,
+  `touch` and `expire` update them in place, so retrieval scores every candidate
+  with array operations and never loops over nodes in Python.
+  `candidates(kinds, ...)` turns them into the positions of the retrieval
+  candidates; the answer is cached until the next add or expiry.
+
 Embeddings are not stored on nodes: `add_*` forwards the node's vector to the
 injected `VectorIndex`, which retrieval queries by node id. `to_dict`/`from_dict`
 persist the nodes only; the index is persisted by whoever owns it (the vector store).
@@ -32,9 +41,10 @@ step consumes.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any, Literal
 
@@ -46,13 +56,16 @@ __all__ = [
     "DEFAULT_RETENTION",
     "KINDS",
     "REFLECTION_THRESHOLD",
+    "Candidates",
     "Kind",
     "MemoryNode",
     "MemoryStream",
     "ReflectionTrigger",
     "Triple",
+    "is_idle",
     "normalise_keyword",
     "should_reflect",
+    "time_code",
 ]
 
 Kind = Literal["event", "thought", "chat"]
@@ -62,6 +75,26 @@ Triple = tuple[str, str, str]
 DEFAULT_RETENTION = 5  # perceive ignores events already among the last 5 event memories
 REFLECTION_THRESHOLD = 150  # accumulated poignancy that triggers a reflection
 SERIAL_VERSION = 1
+_KIND_CODE: dict[str, int] = {kind: code for code, kind in enumerate(KINDS)}
+_IDLE = re.compile(r"\bidle\b", re.IGNORECASE)
+_TIME_EPOCH = datetime(2000, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def is_idle(description: str) -> bool:
+    """Whether a memory is "... is idle" filler (the word idle in its description);
+    retrieval leaves these out by default, as the original did."""
+    return _IDLE.search(description) is not None
+
+
+def time_code(when: datetime) -> int:
+    """A datetime as integer microseconds since 2000-01-01, the unit of the stream's
+    last-access column. Aware datetimes are converted to UTC first; naive ones are
+    taken as they are. The difference of two codes divided by 1e6 equals
+    `(a - b).total_seconds()` exactly (both are integer microseconds over 10**6)."""
+    if when.tzinfo is not None and when.utcoffset() is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return (when - _TIME_EPOCH) // _MICROSECOND
 
 
 def normalise_keyword(term: str) -> str:
@@ -80,7 +113,8 @@ def _keywords(terms: Iterable[str]) -> frozenset[str]:
 
 @dataclass(slots=True, eq=False)
 class MemoryNode:
-    """One memory. Only `last_accessed` changes after creation (retrieval touches it).
+    """One memory. Only `last_accessed` changes after creation, and only through
+    `MemoryStream.touch` (which keeps the stream's columns in step).
 
     Nodes compare by identity: two nodes are the same memory only if they are the same
     object in the same stream.
@@ -152,6 +186,70 @@ class MemoryNode:
         return f"MemoryNode({self.id}, {self.kind}, {self.description!r}, poignancy={self.poignancy})"
 
 
+# --- column arrays -------------------------------------------------------------------
+
+
+class _Columns:
+    """Per-node arrays, one row per node ever added, in insertion (= ascending id) order.
+
+    Capacity doubles when full, like InMemoryVectorIndex's matrix, so appends are
+    amortised O(1); rows are never removed (expiry clears `active`).
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        capacity = max(1, capacity)
+        self.size = 0
+        self.ids = np.empty(capacity, dtype=np.int64)
+        self.access = np.empty(capacity, dtype=np.int64)  # time_code(last_accessed)
+        self.poignancy = np.empty(capacity, dtype=np.float64)
+        self.kind = np.empty(capacity, dtype=np.int8)  # index into KINDS
+        self.predicate = np.empty(capacity, dtype=np.int32)  # code in `predicates`
+        self.idle = np.empty(capacity, dtype=np.bool_)
+        self.active = np.empty(capacity, dtype=np.bool_)
+        self.position: dict[int, int] = {}  # node id -> row
+        self.predicates: dict[str, int] = {}  # predicate text -> code
+        self.version = 0  # bumped by every add and expiry: candidate sets go stale
+
+    _ARRAYS = ("ids", "access", "poignancy", "kind", "predicate", "idle", "active")
+
+    def append(self, node: MemoryNode) -> None:
+        row = self.size
+        if row == self.ids.shape[0]:
+            for name in self._ARRAYS:
+                old = getattr(self, name)
+                grown = np.empty(2 * old.shape[0], dtype=old.dtype)
+                grown[:row] = old[:row]
+                setattr(self, name, grown)
+        self.ids[row] = node.id
+        self.access[row] = time_code(node.last_accessed)
+        self.poignancy[row] = node.poignancy
+        self.kind[row] = _KIND_CODE[node.kind]
+        self.predicate[row] = self.predicates.setdefault(node.predicate, len(self.predicates))
+        self.idle[row] = is_idle(node.description)
+        self.active[row] = True
+        self.position[node.id] = row
+        self.size = row + 1
+        self.version += 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Candidates:
+    """Retrieval candidates as aligned read-only arrays (rows of the stream's columns,
+    ascending id order): `positions` into the columns, node `ids`, `poignancy`."""
+
+    positions: np.ndarray
+    ids: np.ndarray
+    poignancy: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.positions.shape[0])
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
 # --- the stream ----------------------------------------------------------------------
 
 
@@ -171,6 +269,9 @@ class MemoryStream:
         self._expired: set[int] = set()
         self._expiry_heap: list[tuple[datetime, int]] = []
         self._next_id = 1
+        self._columns = _Columns()
+        self._candidate_cache: dict[tuple[Any, ...], Candidates] = {}
+        self._candidate_cache_version = -1
 
     # -- adding ---------------------------------------------------------------------
 
@@ -316,6 +417,7 @@ class MemoryStream:
         self._nodes[node.id] = node
         self._next_id = max(self._next_id, node.id + 1)
         self._active[node.kind][node.id] = node
+        self._columns.append(node)
         keyword_index = self._by_keyword[node.kind]
         for keyword in node.keywords:
             keyword_index.setdefault(keyword, {})[node.id] = None
@@ -411,13 +513,66 @@ class MemoryStream:
             raise ValueError(f"a triple has 3 parts (subject, predicate, object), got {len(key)}")
         return any(node.triple == key for node in self.latest(among_last, ("event",)))
 
+    # -- columns (for retrieval) -----------------------------------------------------
+
+    def candidates(
+        self, kinds: Iterable[Kind] | None = None, *, skip_idle: bool = False, exclude_predicates: Collection[str] = ()
+    ) -> Candidates:
+        """The active nodes of `kinds` as column arrays, ascending id order.
+
+        `skip_idle` leaves out "... is idle" filler (see `is_idle`);
+        `exclude_predicates` leaves out *thoughts* whose predicate is one of these
+        exact strings (the ablations drop reflections, predicate "reflects", or plan
+        notes, "plans"); events and chats are never excluded by predicate, since their
+        predicates describe what was perceived. One vectorised pass over the columns;
+        the answer is cached until the next add or expiry.
+        """
+        selected = _check_kinds(kinds)
+        if isinstance(exclude_predicates, str):
+            exclude_predicates = (exclude_predicates,)
+        key = (selected, bool(skip_idle), frozenset(exclude_predicates))
+        columns = self._columns
+        cached = self._candidate_cache.get(key)
+        if cached is not None and self._candidate_cache_version == columns.version:
+            return cached
+        size = columns.size
+        mask = columns.active[:size].copy()
+        kind = columns.kind[:size]
+        if len(selected) < len(KINDS):
+            mask &= np.isin(kind, [_KIND_CODE[k] for k in selected])
+        if skip_idle:
+            mask &= ~columns.idle[:size]
+        codes = [columns.predicates[p] for p in key[2] if p in columns.predicates]
+        if codes:
+            mask &= ~((kind == _KIND_CODE["thought"]) & np.isin(columns.predicate[:size], codes))
+        positions = np.flatnonzero(mask)
+        found = Candidates(
+            positions=_frozen(positions),
+            ids=_frozen(columns.ids[positions]),
+            poignancy=_frozen(columns.poignancy[positions]),
+        )
+        if self._candidate_cache_version != columns.version or len(self._candidate_cache) >= 16:
+            self._candidate_cache.clear()
+            self._candidate_cache_version = columns.version
+        self._candidate_cache[key] = found
+        return found
+
+    def access_codes(self, positions: np.ndarray) -> np.ndarray:
+        """`time_code(last_accessed)` of the nodes at these column positions (a copy)."""
+        return self._columns.access[positions]
+
     # -- changing -------------------------------------------------------------------
 
     def touch(self, node_ids: Iterable[int], when: datetime) -> None:
         """Set `last_accessed` of these nodes to `when` (retrieval calls this)."""
         nodes = [self.get(i) for i in node_ids]  # all-or-nothing on an unknown id
+        if not nodes:
+            return
+        code = time_code(when)
+        columns = self._columns
         for node in nodes:
             node.last_accessed = when
+            columns.access[columns.position[node.id]] = code
 
     def expire(self, now: datetime) -> list[MemoryNode]:
         """Hide the nodes whose expiration is at or before `now`; return them.
@@ -440,6 +595,9 @@ class MemoryStream:
         """Take an expired node out of every active view (O(keywords))."""
         self._expired.add(node.id)
         del self._active[node.kind][node.id]
+        columns = self._columns
+        columns.active[columns.position[node.id]] = False
+        columns.version += 1
         keyword_index = self._by_keyword[node.kind]
         for keyword in node.keywords:
             ids = keyword_index.get(keyword)
@@ -529,8 +687,10 @@ class ReflectionTrigger:
     - `record` adds the poignancy of each new *event* or *chat* memory. Thoughts do
       not count: reflection writes thoughts, and counting them would let reflection
       feed itself.
-    - `should_reflect()` is true once the sum reaches `threshold` (150 in the paper,
-      about two or three reflections per game day).
+    - `should_reflect()` is true once the sum reaches the threshold (150 in the paper,
+      about two or three reflections per game day). The world passes its config's
+      `reflection.threshold` to the check; the trigger's own `threshold` is the
+      default when none is passed (and what older stored triggers carry).
     - The reflect step calls `reset()` after it has run, whether it produced thoughts
       or fell back to none; otherwise a failing reflection would fire on every step.
       The sum starts again from 0 (overshoot is not carried over).
@@ -557,8 +717,10 @@ class ReflectionTrigger:
         self.recorded += 1
         return self.should_reflect()
 
-    def should_reflect(self) -> bool:
-        return self.recorded > 0 and should_reflect(self.accumulated, self.threshold)
+    def should_reflect(self, threshold: int | None = None) -> bool:
+        """Whether to reflect now, against `threshold` (default: the trigger's own)."""
+        limit = self.threshold if threshold is None else threshold
+        return self.recorded > 0 and should_reflect(self.accumulated, limit)
 
     def reset(self) -> None:
         self.accumulated = 0

@@ -12,7 +12,9 @@ what it needs through protocols that the Django shell implements:
 
 `InMemoryVectorIndex` is the numpy implementation used by the tests and by the
 embedded default: a growing row-major float32 matrix of unit vectors plus an
-id -> row map, so `similarities` is one matrix-vector product.
+id -> row map, so `similarities` is one matrix-vector product. It also offers
+`similarity_array(query, ids)` (an array in, an array out, no per-id Python work),
+which retrieval uses when an index has it.
 """
 
 from __future__ import annotations
@@ -116,9 +118,17 @@ class InMemoryVectorIndex:
     most of the index it multiplies the whole used block instead and picks the
     answers out, which avoids copying a large gathered block.
 
+    `similarity_array` is the same computation for an array of ids: the rows come
+    from a dense id -> row array (kept while ids are small non-negative integers,
+    as memory node ids are) with one gather, and the answer is an array aligned with
+    the ids, 0.0 for ids without a vector.
+
     Re-adding an id replaces its vector in place. The dimension is fixed by the
     first vector added (or by `dim`).
     """
+
+    # Ids at or above this (or negative) turn the dense id -> row array off.
+    _DENSE_ID_LIMIT = 1 << 26
 
     # Above this fraction of the rows, one product over all rows beats a gather + product.
     _FULL_PRODUCT_FRACTION = 0.5
@@ -132,6 +142,9 @@ class InMemoryVectorIndex:
         self._rows: dict[int, int] = {}
         self._kinds: list[str] = []
         self._created: list[datetime] = []
+        # id -> row as a dense array (-1: no vector) while ids are small non-negative
+        # ints, as memory node ids are; None once an id does not fit (the dict serves).
+        self._row_of: np.ndarray | None = np.full(self._capacity, -1, dtype=np.intp)
 
     @property
     def dim(self) -> int | None:
@@ -171,6 +184,20 @@ class InMemoryVectorIndex:
         self._rows[node_id] = row
         self._kinds.append(kind)
         self._created.append(created)
+        self._set_dense_row(node_id, row)
+
+    def _set_dense_row(self, node_id: int, row: int) -> None:
+        row_of = self._row_of
+        if row_of is None:
+            return
+        if not isinstance(node_id, (int, np.integer)) or not 0 <= node_id < self._DENSE_ID_LIMIT:
+            self._row_of = None
+            return
+        if node_id >= row_of.shape[0]:
+            grown = np.full(max(2 * row_of.shape[0], int(node_id) + 1), -1, dtype=np.intp)
+            grown[: row_of.shape[0]] = row_of
+            self._row_of = row_of = grown
+        row_of[node_id] = row
 
     def similarities(self, query: np.ndarray, node_ids: Sequence[int]) -> dict[int, float]:
         if self._matrix is None or not len(node_ids):
@@ -189,3 +216,43 @@ class InMemoryVectorIndex:
         # Rounding can push a unit-vector dot product a hair past 1.
         np.clip(scores, -1.0, 1.0, out=scores)
         return dict(zip(known, scores.tolist(), strict=True))
+
+    def similarity_array(self, query: np.ndarray, node_ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """Cosine of `query` to each of `node_ids`, as a float64 array aligned with
+        them; 0.0 for an id with no stored vector (what retrieval counts it as).
+
+        Same values as `similarities`, without a per-id Python loop while ids are
+        dense (see the class docstring).
+        """
+        ids = np.asarray(node_ids, dtype=np.int64)
+        out = np.zeros(ids.shape[0], dtype=np.float64)
+        if self._matrix is None or not ids.shape[0]:
+            return out
+        q = as_unit_vector(query, dim=self._dim, name="query")
+        row_of = self._row_of
+        if row_of is not None:
+            inside = (ids >= 0) & (ids < row_of.shape[0])
+            if inside.all():
+                rows = row_of[ids]
+            else:
+                rows = np.full(ids.shape[0], -1, dtype=np.intp)
+                rows[inside] = row_of[ids[inside]]
+        else:
+            rows_of = self._rows
+            rows = np.fromiter((rows_of.get(i, -1) for i in ids.tolist()), dtype=np.intp, count=ids.shape[0])
+        known = rows >= 0
+        every = bool(known.all())
+        wanted = rows if every else rows[known]
+        if not wanted.shape[0]:
+            return out
+        used = len(self._rows)
+        if wanted.shape[0] >= self._FULL_PRODUCT_FRACTION * used:
+            scores = _matvec(self._matrix[:used], q)[wanted]
+        else:
+            scores = _matvec(self._matrix[wanted], q)
+        np.clip(scores, -1.0, 1.0, out=scores)
+        if every:
+            out[:] = scores
+        else:
+            out[known] = scores
+        return out

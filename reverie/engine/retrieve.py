@@ -36,15 +36,14 @@ event's subject, predicate or object.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
 
-from reverie.engine.memory import Kind, MemoryNode, MemoryStream, Triple, normalise_keyword
+from reverie.engine.memory import Kind, MemoryNode, MemoryStream, Triple, normalise_keyword, time_code
 from reverie.engine.ports import InMemoryVectorIndex, VectorIndex
 
 __all__ = [
@@ -66,7 +65,6 @@ FocalPoints = Mapping[str, np.ndarray] | Sequence[tuple[str, np.ndarray]]
 DEFAULT_K = 30
 DEFAULT_KINDS: tuple[Kind, ...] = ("event", "thought")
 TIE_DECIMALS = 12  # scores equal to this many decimals are ties
-_IDLE = re.compile(r"\bidle\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,26 +156,19 @@ def _focal_items(focal_points: FocalPoints) -> list[tuple[str, np.ndarray]]:
     return list(items.items())
 
 
-def _candidates(stream: MemoryStream, kinds: Iterable[Kind], skip_idle: bool) -> list[MemoryNode]:
-    if isinstance(kinds, str):  # retrieve(kinds="event") means the one kind, not its letters
-        kinds = (kinds,)  # type: ignore[assignment]
-    nodes: list[MemoryNode] = []
-    for kind in dict.fromkeys(kinds):
-        nodes.extend(stream.by_kind(kind))
-    if skip_idle:
-        nodes = [n for n in nodes if not _IDLE.search(n.description)]
-    return nodes
-
-
 def _raw_recency(ages_seconds: np.ndarray, ids: np.ndarray, config: RetrievalConfig) -> np.ndarray:
     if config.recency_mode == "hours":
         # A last access "in the future" (clock skew in restored data) counts as now.
         units = np.maximum(ages_seconds, 0.0) / config.recency_unit_seconds
         return np.power(config.recency_decay, units)
     # rank: 0 for the most recently accessed node, ties in last access by newer id.
-    order = np.lexsort((-ids, ages_seconds))
-    ranks = np.empty(len(ids), dtype=np.float64)
-    ranks[order] = np.arange(len(ids), dtype=np.float64)
+    # Candidates come in ascending id order, so a stable sort of the reversed ages
+    # breaks ties by the newer id; access mostly follows id order, which the stable
+    # sort (timsort) exploits.
+    n = len(ids)
+    reversed_order = np.argsort(ages_seconds[::-1], kind="stable")
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[n - 1 - reversed_order] = np.arange(n, dtype=np.float64)
     return np.power(config.recency_decay, ranks)
 
 
@@ -191,13 +182,16 @@ def retrieve(
     kinds: Iterable[Kind] = DEFAULT_KINDS,
     config: RetrievalConfig | None = None,
     touch: bool = True,
+    exclude_predicates: Collection[str] = (),
 ) -> dict[str, list[ScoredNode]]:
     """The top `k` memories for each focal point, best first (see the module docstring).
 
     `focal_points` maps focal text -> embedding (or is a list of (text, embedding);
     a repeated text is retrieved once, with its first embedding).
     `index` defaults to `stream.index`. `touch=False` leaves last_accessed alone (an
-    interview that must not change memory). Returns {focal text: [ScoredNode, ...]}
+    interview that must not change memory). `exclude_predicates` leaves out thoughts
+    whose predicate is one of these strings (the ablations: "reflects" for
+    reflections, "plans" for plan notes). Returns {focal text: [ScoredNode, ...]}
     in the order the focal points were given.
     """
     if k < 0:
@@ -206,29 +200,35 @@ def retrieve(
     index = index if index is not None else stream.index
     items = _focal_items(focal_points)
     result: dict[str, list[ScoredNode]] = {text: [] for text, _ in items}
-    nodes = _candidates(stream, kinds, config.skip_idle)
-    if not nodes or k == 0 or not items:
+    if isinstance(kinds, str):  # retrieve(kinds="event") means the one kind, not its letters
+        kinds = (kinds,)  # type: ignore[assignment]
+    found = stream.candidates(kinds, skip_idle=config.skip_idle, exclude_predicates=exclude_predicates)
+    if not len(found) or k == 0 or not items:
         return result
 
-    n = len(nodes)
-    ids = np.fromiter((node.id for node in nodes), dtype=np.int64, count=n)
-    ages = np.fromiter(((now - node.last_accessed).total_seconds() for node in nodes), dtype=np.float64, count=n)
+    ids = found.ids
+    # Integer microseconds, so ages equal (now - last_accessed).total_seconds() exactly.
+    ages = (time_code(now) - stream.access_codes(found.positions)) / 1e6
     raw_recency = _raw_recency(ages, ids, config)
     recency = min_max_normalise(raw_recency)
-    importance = min_max_normalise(np.fromiter((node.poignancy for node in nodes), dtype=np.float64, count=n))
+    importance = min_max_normalise(found.poignancy)
     base = config.recency_weight * recency + config.importance_weight * importance
-    id_list = ids.tolist()
+    similarity_array = getattr(index, "similarity_array", None)
 
     touched: dict[int, None] = {}
     for text, vector in items:
-        found = index.similarities(vector, id_list)
-        similarity = np.fromiter((found.get(i, 0.0) for i in id_list), dtype=np.float64, count=n)
+        if similarity_array is not None:
+            similarity = similarity_array(vector, ids)
+        else:  # any other VectorIndex: the dict protocol
+            id_list = ids.tolist()
+            answer = index.similarities(vector, id_list)
+            similarity = np.fromiter((answer.get(i, 0.0) for i in id_list), dtype=np.float64, count=len(id_list))
         relevance = min_max_normalise(similarity)
         scores = base + config.relevance_weight * relevance
-        top = _top_k(np.round(scores, TIE_DECIMALS), ages, ids, k)
+        top = _top_k(scores, ages, ids, k)
         result[text] = [
             ScoredNode(
-                node=nodes[i],
+                node=stream.get(int(ids[i])),
                 score=float(scores[i]),
                 recency=float(recency[i]),
                 relevance=float(relevance[i]),
@@ -238,7 +238,7 @@ def retrieve(
             )
             for i in top
         ]
-        touched.update((nodes[i].id, None) for i in top)
+        touched.update((int(ids[i]), None) for i in top)
 
     if touch:
         stream.touch(touched, now)
@@ -246,15 +246,20 @@ def retrieve(
 
 
 def _top_k(scores: np.ndarray, ages: np.ndarray, ids: np.ndarray, k: int) -> list[int]:
-    """Positions of the k best: score desc, then last access most recent, then id desc."""
+    """Positions of the k best: score (rounded to TIE_DECIMALS) desc, then last access
+    most recent, then id desc.
+
+    Only a short list is rounded and sorted: everything scoring at least the k-th
+    best raw score minus 2e-12. Rounding moves a score by at most 0.5e-12, so any
+    score whose rounded value reaches the k-th best rounded value is on that list.
+    """
     n = len(scores)
     candidates = np.arange(n)
     if k < n:
-        # Keep everything scoring at least the k-th best score (ties at the cut
-        # included), then order that small set exactly.
         threshold = np.partition(scores, n - k)[n - k]
-        candidates = np.flatnonzero(scores >= threshold)
-    order = np.lexsort((-ids[candidates], ages[candidates], -scores[candidates]))
+        candidates = np.flatnonzero(scores >= threshold - 2 * 10.0**-TIE_DECIMALS)
+    rounded = np.round(scores[candidates], TIE_DECIMALS)
+    order = np.lexsort((-ids[candidates], ages[candidates], -rounded))
     return candidates[order[:k]].tolist()
 
 
