@@ -68,8 +68,14 @@ REQUIRED = {*STRING_FIELDS, "age", "relationships"}
 # The paper's two seeded facts: exactly one agent knows each at the start.
 SEEDED = {
     "Isabella Rodriguez": [r"valentine", r"\bpart(y|ies)\b"],
-    "Sam Moore": [r"\bmayor", r"\belect(ion|ions|ed)?\b", r"\bcandida(te|cy)\b", r"\bcampaign"],
+    # Sam's candidacy, not the election: others wonder who will stand (see test_mayoral_seed).
+    "Sam Moore": [r"\brunning for mayor\b", r"\bcandida(te|tes|cy)\b", r"\bcampaign"],
 }
+# The original base seeded these as curious about who will stand for mayor (Tom keenly, and
+# not fond of Sam); Sam's wife Jennifer's status does not mention the election.
+ELECTION_CURIOUS = ["John Lin", "Adam Smith", "Giorgio Rossi", "Latoya Williams", "Yuriko Yamamoto", "Tom Moreno"]
+ELECTION = re.compile(r"\bmayor(al)?\b.*\belection\b|\belection\b.*\bmayor", re.I)
+PERCEPTION = ("vision_radius", "attention_bandwidth", "retention")
 
 TIME = re.compile(r"\b\d{1,2}(:\d\d)?\s?(am|pm)\b")
 
@@ -231,3 +237,25 @@ def test_small_base_mentions_nobody_else():
     for name, text in persona_texts(base).items():
         for other in [*outsiders, *first_names]:
             assert not re.search(rf"\b{re.escape(other)}\b", text), f"{name}'s text mentions {other}"
+
+
+def test_perception_settings_are_the_original_bases(base):
+    """Vision radius, attention bandwidth and retention per persona: 8/8/8, as the original base."""
+    for p in base["personas"]:
+        for key in PERCEPTION:
+            assert p.get(key) == 8, (p["name"], key)
+
+
+def test_mayoral_seed():
+    """Sam is telling his neighbours (no secret); six others already wonder who will stand."""
+    people = {p["name"]: p for p in load_yaml(BASE_DIR / N25 / "personas.yaml")}
+    sam = " ".join(people["Sam Moore"]["currently"].split())
+    assert re.search(r"running for mayor", sam) and re.search(r"telling his neighbors", sam)
+    assert not re.search(r"not told|secret|no one|nobody", sam, re.I)
+    for name in ELECTION_CURIOUS:
+        assert ELECTION.search(" ".join(people[name]["currently"].split())), name
+    assert re.search(r"Sam Moore", people["Tom Moreno"]["currently"]) and "liked" in people["Tom Moreno"]["currently"]
+    assert not re.search(r"mayor|election", people["Jennifer Moore"]["currently"], re.I)
+    meta = load_yaml(BASE_DIR / N25 / "meta.yaml")
+    mayor = next(s for s in meta["scenarios"] if s["id"] == "mayor")
+    assert "telling his" in mayor["description"] and "told no one" not in mayor["description"]
