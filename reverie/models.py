@@ -108,3 +108,38 @@ class Movement(models.Model):
     class Meta:
         unique_together = [("simulation", "step", "persona")]
         ordering = ["simulation", "step", "persona"]
+
+
+class EvalResult(models.Model):
+    """One `reverie_eval` measurement of a simulation (reverie/eval_services.py).
+
+    `summary` holds the headline figures (what the command prints and the page charts),
+    `interviews` every question asked with its answer and verdict, each tagged with the
+    `item` its model-call traces carry (run = the simulation's run label), so an answer
+    links to the prompts behind it. A measurement stopped by Ctrl-C keeps what it
+    finished, with status "interrupted". `runs` results (the mean over forks) are stored
+    on the source simulation with `forks` naming the forks measured.
+    """
+
+    STATUSES = [("running", "running"), ("done", "done"), ("interrupted", "interrupted"), ("failed", "failed")]
+
+    simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="eval_results")
+    measure = models.CharField(max_length=32)
+    step = models.PositiveIntegerField()  # the simulation's step when measured ("now")
+    status = models.CharField(max_length=16, choices=STATUSES, default="running")
+    settings = models.JSONField(default=dict, blank=True)  # preset, judge, runs, personas...
+    summary = models.JSONField(default=dict, blank=True)
+    interviews = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["simulation", "measure", "-created", "-id"]
+        indexes = [models.Index(fields=["simulation", "measure", "created"], name="evalresult_sim_measure")]
+
+    def __str__(self) -> str:
+        return f"{self.measure} of {self.simulation_id} at step {self.step} ({self.status})"
+
+    def item(self, number: int) -> str:
+        """The trace `item` of this result's interview `number`."""
+        return f"eval:{self.pk}:{number}"
