@@ -391,6 +391,7 @@ class ReverieCli:
             self._answer(persona, inline.strip())
             return
         self._say(f"interviewing {persona} (memory is not changed); an empty line or {END_CONVO} ends it")
+        history: list[tuple[str, str]] = []  # the interview so far: each answer sees the earlier turns
         while True:
             question: str | None
             try:
@@ -402,7 +403,8 @@ class ReverieCli:
                 self._say(f"interview with {persona} ended")
                 return
             try:
-                self._answer(persona, question.strip())
+                reply = self._answer(persona, question.strip(), history)
+                history.append((question.strip(), reply))
             except KeyboardInterrupt:
                 self.interrupted = True
                 self._say(f"\ninterview with {persona} ended")
@@ -412,10 +414,13 @@ class ReverieCli:
                     raise
                 self._error(exc)
 
-    def _answer(self, persona: str, question: str) -> None:
+    def _answer(self, persona: str, question: str, history: list[tuple[str, str]] | None = None) -> str:
         self.model_used = True
-        answer = self.services.interview(self.sim, persona, question, gateway=self.gateway())
+        answer = self.services.interview(
+            self.sim, persona, question, gateway=self.gateway(), history=tuple(history or ())
+        )
         self._say(f"{persona}: {answer}")
+        return str(answer)
 
     def _run(self, arg: str | None) -> None:
         assert arg is not None

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -538,8 +538,20 @@ def delete(sim: Simulation) -> None:
     demo.unlink(missing_ok=True)
 
 
-def interview(sim: Simulation, persona: str, question: str, *, gateway: Any = None) -> str:
-    """Answer a question in character from retrieved memories; nothing is stored."""
+def interview(
+    sim: Simulation,
+    persona: str,
+    question: str,
+    *,
+    gateway: Any = None,
+    history: Sequence[tuple[str, str]] = (),
+    config: AgentConfig | None = None,
+) -> str:
+    """Answer a question in character from retrieved memories; nothing is stored.
+
+    `history` is the interview so far, as (question, answer) pairs; `config` defaults
+    to the run's own settings (`agent_config(sim)`), ablation switches included.
+    """
     from reverie.engine.interview import answer
 
     session = load_session(sim)
@@ -547,8 +559,10 @@ def interview(sim: Simulation, persona: str, question: str, *, gateway: Any = No
     if agent is None:
         raise PersonaNotFound(f"no persona {persona!r} in {sim.name!r}; personas: {', '.join(session.world.agents)}")
     gw = _gateway(gateway)
+    thinking = config or session.world.config
     with call_context(run=sim.run_label, item=persona):
-        return asyncio.run(answer(gw, agent.identity, agent.stream, question, session.world.now))
+        return asyncio.run(answer(gw, agent.identity, agent.stream, question, session.world.now, config=thinking,
+                                  history=tuple(history)))  # fmt: skip
 
 
 def persona_identity(sim: Simulation, persona: str) -> Identity:

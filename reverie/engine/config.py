@@ -142,9 +142,13 @@ class ConversationConfig:
     chat_cooldown_steps: int = 60  # the per-pair buffer: steps before the same two talk again
     react_cooldown_steps: int = 30  # after deciding not to talk, steps before reconsidering
     quiet_hours: tuple[int, int] = (23, 6)  # no new chats from 23:00 until 06:00
+    # True: each speaker re-sums the relationship before every line (the original);
+    # False: once per speaker per conversation (saves calls on a small model).
+    relationship_per_line: bool = False
+    chars_per_minute: int = 240  # chat length in game minutes = ceil(characters / this) (original: /8/30)
 
     def validate(self) -> None:
-        for name in ("max_lines", "relationship_memories", "memories_per_focal", "react_memories"):
+        for name in ("max_lines", "relationship_memories", "memories_per_focal", "react_memories", "chars_per_minute"):
             _check(getattr(self, name) >= 1, f"conversation.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("chat_cooldown_steps", "react_cooldown_steps"):
             _check(getattr(self, name) >= 0, f"conversation.{name} must be >= 0, got {getattr(self, name)}")
@@ -156,9 +160,14 @@ class ConversationConfig:
 class InterviewConfig:
     memories: int = 12  # retrieved for an answer
     summarise: bool = False  # summarise the retrieved memories before answering
+    history_turns: int | None = 3  # earlier (question, answer) turns shown; None: all of them
 
     def validate(self) -> None:
         _check(self.memories >= 1, f"interview.memories must be >= 1, got {self.memories}")
+        _check(
+            self.history_turns is None or self.history_turns >= 0,
+            f"interview.history_turns must be >= 0 or null, got {self.history_turns}",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +200,7 @@ _COMPACT_CALLS: dict[str, CallSettings] = {
     "reflect.questions": CallSettings(120, max_chars=100),
     "reflect.insights": CallSettings(200, max_chars=120),
     "reflect.poignancy": CallSettings(8),
-    "react.decide": CallSettings(12),
+    "react.decide": CallSettings(56, max_chars=80),
     "converse.relationship": CallSettings(60, max_chars=160),
     "converse.line": CallSettings(80, max_chars=160),
     "converse.summary": CallSettings(50, max_chars=120),
@@ -221,7 +230,7 @@ _PAPER_CALLS: dict[str, CallSettings] = {
     "reflect.questions": CallSettings(300, 1.0, 200),
     "reflect.insights": CallSettings(600, 0.5, 300),
     "reflect.poignancy": CallSettings(16),
-    "react.decide": CallSettings(200, 0.0),
+    "react.decide": CallSettings(200, 0.0, 300),
     "converse.relationship": CallSettings(200, 1.0, 400),
     "converse.line": CallSettings(300, 1.0, 500),
     "converse.summary": CallSettings(120, 1.0, 300),
@@ -313,8 +322,9 @@ class AgentConfig:
                 react_memories=30,
                 chat_cooldown_steps=800,
                 quiet_hours=(23, 24),
+                relationship_per_line=True,
             ),
-            interview=InterviewConfig(memories=50, summarise=True),
+            interview=InterviewConfig(memories=50, summarise=True, history_turns=None),
             calls=dict(_PAPER_CALLS),
         )
 

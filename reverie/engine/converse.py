@@ -1,35 +1,89 @@
 """Reacting to another agent, and talking with them.
 
-Deciding (`react.decide`): when a persona perceives another, it weighs what it is
-doing, what the other is doing and what it remembers of them, and chooses to talk,
-wait for them, or carry on.
+Deciding (`react.decide`). The world checks the rules first, with no model call: no
+new chats in `conversation.quiet_hours`, none while either is asleep or already
+chatting, none while the other waits for someone, and none with a person talked to
+within `chat_cooldown_steps` (the per-pair buffer; 800 steps in the original). Then
+the persona weighs what it is doing, what the other is doing, what it remembers of
+them (`react_memories` retrieved with the other's name as focal point) and when they
+last talked and what about (or that they never did). The answer is a short reason
+first, then "talk", "wait" (for the other to finish) or "continue".
 
-Conversation: each speaker first sums up its relationship with the other in one
-sentence (`converse.relationship`, from memories retrieved with the other's name as
-the focal point). Then speakers alternate; each line (`converse.line`) is written from
-the speaker's identity, the relationship, the memories most relevant to the last line,
-and the transcript. It ends when a speaker says so, when a line repeats, or after
-`max_lines`. Both personas store the conversation as a chat memory, and each writes a
-planning thought about it (`converse.memo`).
+A conversation (`converse`), speakers alternating, at most `max_lines` lines:
+1. Relationship: the speaker retrieves `relationship_memories` memories with the
+   other's name as focal point and sums up the relationship in one sentence
+   (`converse.relationship`). With `relationship_per_line` (paper) this is redone
+   before every line, as the original did; otherwise (compact) once per speaker per
+   conversation, which saves a call per line. The next summary a speaker needs is
+   started as soon as their own retrieval for this line is done, so it runs while the
+   others talk and never lengthens the chain of calls; when the conversation ends
+   first, that one call is wasted (it is still traced).
+2. What the line sees: `memories_per_focal` memories for each of three focal points,
+   the relationship summary, "<other> is <what the other is doing>" and the last 4
+   lines (once there are any), merged without repeats.
+3. The line (`converse.line`) is written from the speaker's identity, those memories,
+   the previous conversation with this person and how long ago it was (the newest
+   chat memory whose object is the other), the place, what each was doing, the
+   relationship and the transcript. It ends when the speaker says so, when a speaker
+   repeats a line ("repeat"), or at `max_lines` ("limit").
+4. A line that fails validation ends the conversation where it stands ("fallback"):
+   nothing is put in anyone's mouth. With no line said, nothing is remembered.
 
-Fallbacks: a bad decision means "continue"; a bad line ends the conversation politely.
+After a conversation (`remember_conversation`):
+1. One call sums it up as "conversing about ..." (`converse.summary`). That summary is
+   the chat memory's description, both speakers' action while the chat lasts, and
+   the interruption the plan is revised around.
+2. Each speaker writes a memo of what they learned (`converse.memo`), both at once.
+3. Each rates the chat and their memo in one call (`converse.poignancy`), both at once.
+4. One embedding batch: the whole conversation (summary and every line) for the chat
+   memory, and the two memos. Each speaker stores a chat memory (me, "chat with",
+   other) with the lines as filling, and a thought (me, "plans", other) citing it.
+The chat's length in game minutes is ceil(characters of "Speaker: line" / 240), at
+least 1 (the original: characters / 8 / 30).
+
+Fallbacks, per purpose: react.decide -> "continue"; converse.relationship -> "<first
+name> knows <other>."; converse.line -> the conversation ends without that line;
+converse.summary -> 'conversing about "<the longest line>"' (what was actually said);
+converse.memo -> "<name> talked with <other> about <summary>"; converse.poignancy -> 4.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from reverie.engine.memory import MemoryNode, MemoryStream
+from reverie.engine.config import AgentConfig
+from reverie.engine.memory import Kind, MemoryNode, MemoryStream
 from reverie.engine.persona import Identity
+from reverie.engine.ports import ModelGateway
 from reverie.engine.prompting import prompt
-from reverie.engine.reflect import rate_poignancy
+from reverie.engine.reflect import memory_line, rate_poignancy
 from reverie.engine.retrieve import retrieve
-from reverie.engine.schemas import Memo, ReactDecision, Relationship, Utterance
+from reverie.engine.schemas import (
+    chat_summary_model,
+    memo_model,
+    react_model,
+    relationship_model,
+    utterance_model,
+)
 
-MEMORIES_PER_LINE = 6
-DEFAULT_MAX_LINES = 8
+__all__ = [
+    "Conversation",
+    "Speaker",
+    "chat_minutes",
+    "converse",
+    "decide_reaction",
+    "in_quiet_hours",
+    "last_chat_with",
+    "remember_conversation",
+    "summarise_conversation",
+]
+
+RECALL_KINDS: tuple[Kind, ...] = ("event", "thought", "chat")
+LAST_LINES = 4  # the recent lines that are a focal point for the next one
 
 
 @dataclass
@@ -38,122 +92,284 @@ class Speaker:
     stream: MemoryStream
     doing: str  # current action description
 
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
 
 @dataclass
 class Conversation:
     lines: list[tuple[str, str]] = field(default_factory=list)
     ended_by: str = ""  # "speaker" | "repeat" | "limit" | "fallback"
+    summary: str = ""  # "conversing about ...", set by remember_conversation
     memories: dict[str, list[MemoryNode]] = field(default_factory=dict)
+
+    def transcript(self) -> str:
+        return "\n".join(f"{who}: {line}" for who, line in self.lines)
+
+
+# --- small pure helpers ------------------------------------------------------------------
 
 
 def _clock(now: datetime) -> str:
     return now.strftime("%A %B %d, %I:%M %p")
 
 
-async def _recall(gw: Any, speaker: Speaker, focal: str, now: datetime, k: int) -> list[MemoryNode]:
-    vector = (await gw.aembed([focal], purpose="converse.embed"))[0]
-    found = retrieve(speaker.stream, None, [(focal, vector)], now, k=k, kinds=("event", "thought", "chat"))
-    return [scored.node for scored in found[focal]]
+def in_quiet_hours(now: datetime, hours: tuple[int, int]) -> bool:
+    """Whether `now` falls in [start, end) hours; a range past midnight wraps (23, 6)."""
+    start, end = hours
+    if start == end:
+        return False
+    if start < end:
+        return start <= now.hour < end
+    return now.hour >= start or now.hour < end
 
 
-def _bullets(nodes: list[MemoryNode]) -> str:
-    return "\n".join(f"- {n.description}" for n in nodes) or "- (nothing in particular)"
+def chat_minutes(lines: Sequence[tuple[str, str]], chars_per_minute: int = 240) -> int:
+    """Game minutes a conversation takes: its characters / `chars_per_minute`, rounded up, at least 1."""
+    chars = sum(len(f"{who}: {line}") for who, line in lines)
+    return max(1, math.ceil(chars / chars_per_minute))
 
 
-async def decide_reaction(gw: Any, me: Speaker, other: Speaker, now: datetime) -> str:
-    memories = await _recall(gw, me, other.identity.name, now, MEMORIES_PER_LINE)
+def last_chat_with(stream: MemoryStream, other: str) -> MemoryNode | None:
+    """The newest chat memory whose object is `other` (None if they never talked)."""
+    for node in reversed(stream.by_kind("chat")):
+        if node.object == other:
+            return node
+    return None
+
+
+def _ago(minutes: int) -> str:
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    if minutes < 48 * 60:
+        return f"about {round(minutes / 60)} hours ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def _past_chat(me: str, other: str, node: MemoryNode | None, now: datetime, *, when: bool = False) -> str:
+    if node is None:
+        return f"{me} and {other} have never talked before."
+    minutes = max(0, int((now - node.created).total_seconds() // 60))
+    at = f" ({_clock(node.created)})" if when else ""
+    return f"{_ago(minutes).capitalize()}{at}, {me} and {other} were {node.description}."
+
+
+def _bullets(nodes: Sequence[MemoryNode]) -> str:
+    return "\n".join(f"- {memory_line(n)}" for n in nodes) or "- (nothing in particular)"
+
+
+def _excerpt(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+async def _recall(
+    gw: ModelGateway, stream: MemoryStream, focals: Sequence[str], now: datetime, k: int, config: AgentConfig
+) -> list[MemoryNode]:
+    """The top `k` memories for each focal point (one embedding batch), merged without repeats."""
+    focals = [f for f in dict.fromkeys(focals) if f.strip()]
+    if not focals:
+        return []
+    vectors = await gw.aembed(list(focals), purpose="converse.embed")
+    found = retrieve(stream, None, list(zip(focals, vectors, strict=True)), now, k=k, kinds=RECALL_KINDS,
+                     config=config.retrieval)  # fmt: skip
+    merged: dict[int, MemoryNode] = {}
+    for focal in focals:
+        for scored in found[focal]:
+            merged.setdefault(scored.node.id, scored.node)
+    return list(merged.values())
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+
+async def decide_reaction(
+    gw: ModelGateway, me: Speaker, other: Speaker, now: datetime, *, config: AgentConfig | None = None
+) -> str:
+    """ "talk", "wait" or "continue" (the rules are the caller's; see the module docstring)."""
+    config = config or AgentConfig.compact()
+    memories = await _recall(gw, me.stream, [other.name], now, config.conversation.react_memories, config)
+    reason_chars = config.chars("react.decide", 80)
+    model = react_model(reason_chars)
+    last = last_chat_with(me.stream, other.name)
+    last_chat = _past_chat(me.name, other.name, last, now, when=True)
+    if last is not None:
+        last_chat = "Last time they talked: " + last_chat
     result = await gw.astructured(
-        ReactDecision,
+        model,
         prompt=prompt("react_decide", identity=me.identity.summary(), time=_clock(now),
-                      first_name=me.identity.first_name, own_action=me.doing, other=other.identity.name,
-                      other_action=other.doing, memories=_bullets(memories)),
-        fallback=ReactDecision(decision="continue"),
-        purpose="react.decide",
-        max_tokens=12,
+                      first_name=me.identity.first_name, own_action=me.doing, other=other.name,
+                      other_action=other.doing, last_chat=last_chat, memories=_bullets(memories),
+                      reason_chars=reason_chars),
+        fallback=lambda: model.model_construct(reasoning="", decision="continue"),
+        **config.call_kwargs("react.decide"),
     )  # fmt: skip
     return str(result.value.decision)
 
 
-async def _relationship(gw: Any, me: Speaker, other: Speaker, now: datetime) -> str:
-    memories = await _recall(gw, me, other.identity.name, now, MEMORIES_PER_LINE)
+# --- talking ----------------------------------------------------------------------------------
+
+
+async def _relationship(gw: ModelGateway, me: Speaker, other: Speaker, now: datetime, config: AgentConfig) -> str:
+    memories = await _recall(gw, me.stream, [other.name], now, config.conversation.relationship_memories, config)
+    model = relationship_model(config.chars("converse.relationship", 160))
     result = await gw.astructured(
-        Relationship,
-        prompt=prompt("converse_relationship", name=me.identity.name, other=other.identity.name,
-                      memories=_bullets(memories)),
-        fallback=Relationship(summary=f"{me.identity.first_name} knows {other.identity.name}."),
-        purpose="converse.relationship",
-        max_tokens=60,
+        model,
+        prompt=prompt("converse_relationship", name=me.name, other=other.name, memories=_bullets(memories)),
+        fallback=lambda: model.model_construct(summary=f"{me.identity.first_name} knows {other.name}."),
+        **config.call_kwargs("converse.relationship"),
     )  # fmt: skip
     return str(result.value.summary)
 
 
+def _situation(me: Speaker, other: Speaker, initiator: bool) -> str:
+    if initiator:
+        return (f"{me.name} was {me.doing} when {me.identity.first_name} saw {other.name} in the middle of "
+                f"{other.doing}. {me.identity.first_name} is starting a conversation with {other.name}.")  # fmt: skip
+    return (f"{me.name} was {me.doing} when {other.name}, who was {other.doing}, started a conversation "
+            f"with {me.identity.first_name}.")  # fmt: skip
+
+
 async def converse(
-    gw: Any, first: Speaker, second: Speaker, now: datetime, *, place: str, max_lines: int = DEFAULT_MAX_LINES
+    gw: ModelGateway,
+    first: Speaker,
+    second: Speaker,
+    now: datetime,
+    *,
+    place: str,
+    config: AgentConfig | None = None,
+    max_lines: int | None = None,
 ) -> Conversation:
-    """Run a conversation to its end; memories are stored by `remember_conversation`."""
-    relations = {
-        first.identity.name: await _relationship(gw, first, second, now),
-        second.identity.name: await _relationship(gw, second, first, now),
-    }
+    """Run a conversation to its end (`first` starts it); `remember_conversation` stores it."""
+    config = config or AgentConfig.compact()
+    settings = config.conversation
+    limit = max_lines if max_lines is not None else settings.max_lines
+    per_line = settings.relationship_per_line
+    partner = {first.name: second, second.name: first}
+    past = {s.name: _past_chat(s.name, partner[s.name].name, last_chat_with(s.stream, partner[s.name].name), now)
+            for s in (first, second)}  # fmt: skip
+    model = utterance_model(config.chars("converse.line", 160))
+    pending: dict[str, asyncio.Future[str]] = {}
+
+    def start_relationship(me: Speaker) -> None:
+        pending[me.name] = asyncio.ensure_future(_relationship(gw, me, partner[me.name], now, config))
+
     convo = Conversation()
-    speakers = (first, second)
-    for turn in range(max_lines):
-        me, other = speakers[turn % 2], speakers[(turn + 1) % 2]
-        focal = convo.lines[-1][1] if convo.lines else other.identity.name
-        memories = await _recall(gw, me, focal, now, MEMORIES_PER_LINE)
-        transcript = "\n".join(f"{who}: {line}" for who, line in convo.lines) or "(they have just met)"
-        result = await gw.astructured(
-            Utterance,
-            prompt=prompt("converse_line", identity=me.identity.summary(), time=_clock(now), place=place,
-                          first_name=me.identity.first_name, other=other.identity.name,
-                          relationship=relations[me.identity.name], memories=_bullets(memories),
-                          transcript=transcript),
-            fallback=Utterance(line="Anyway, I should get going. See you later!", end=True),
-            purpose="converse.line",
-            max_tokens=80,
-        )  # fmt: skip
-        line = result.value.line.strip()
-        if any(line == said for who, said in convo.lines if who == me.identity.name):
-            convo.ended_by = "repeat"
-            break
-        convo.lines.append((me.identity.name, line))
-        if not result.ok:
-            convo.ended_by = "fallback"
-            break
-        if result.value.end:
-            convo.ended_by = "speaker"
-            break
-    else:
-        convo.ended_by = "limit"
+    start_relationship(first)
+    start_relationship(second)
+    try:
+        for turn in range(limit):
+            me = first if turn % 2 == 0 else second
+            other = partner[me.name]
+            relationship = await (pending.pop(me.name) if per_line else pending[me.name])
+            focals = [relationship, f"{other.name} is {other.doing}"]
+            if convo.lines:
+                focals.append("\n".join(f"{who}: {line}" for who, line in convo.lines[-LAST_LINES:]))
+            memories = await _recall(gw, me.stream, focals, now, settings.memories_per_focal, config)
+            if per_line and turn + 2 < limit:
+                start_relationship(me)  # for this speaker's next line, while the other talks
+            result = await gw.astructured(
+                model,
+                prompt=prompt("converse_line", identity=me.identity.summary(), time=_clock(now), place=place,
+                              first_name=me.identity.first_name, other=other.name, relationship=relationship,
+                              memories=_bullets(memories), past=past[me.name],
+                              context=_situation(me, other, initiator=me is first),
+                              transcript=convo.transcript() or
+                              "[The conversation has not started yet: start it!]"),
+                fallback=lambda: model.model_construct(line="", end=True),
+                **config.call_kwargs("converse.line"),
+            )  # fmt: skip
+            if not result.ok:
+                convo.ended_by = "fallback"  # an honest ending: no line is invented
+                break
+            line = str(result.value.line).strip()
+            if any(line == said for who, said in convo.lines if who == me.name):
+                convo.ended_by = "repeat"
+                break
+            convo.lines.append((me.name, line))
+            if result.value.end:
+                convo.ended_by = "speaker"
+                break
+        else:
+            convo.ended_by = "limit"
+    finally:
+        leftovers = [task for task in pending.values() if not task.done()]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*pending.values(), return_exceptions=True)
     return convo
 
 
+# --- remembering ------------------------------------------------------------------------------
+
+
+async def summarise_conversation(
+    gw: ModelGateway, convo: Conversation, first: Speaker, second: Speaker, *, config: AgentConfig | None = None
+) -> str:
+    """'conversing about ...' (`converse.summary`); falls back to what was actually said."""
+    config = config or AgentConfig.compact()
+    cap = config.chars("converse.summary", 120)
+    model = chat_summary_model(cap)
+    longest = max((line for _, line in convo.lines), key=len, default="")
+    fallback = f'conversing about "{_excerpt(longest, max(20, cap - 20))}"'
+    result = await gw.astructured(
+        model,
+        prompt=prompt("converse_summary", first=first.name, second=second.name, transcript=convo.transcript()),
+        fallback=lambda: model.model_construct(summary=fallback),
+        **config.call_kwargs("converse.summary"),
+    )  # fmt: skip
+    return str(result.value.summary)
+
+
+async def _memo(gw: ModelGateway, me: Speaker, other: Speaker, convo: Conversation, config: AgentConfig) -> str:
+    model = memo_model(config.chars("converse.memo", 140))
+    topic = convo.summary.removeprefix("conversing ")
+    result = await gw.astructured(
+        model,
+        prompt=prompt("converse_memo", name=me.name, other=other.name, summary=convo.summary,
+                      transcript=convo.transcript()),
+        fallback=lambda: model.model_construct(text=f"{me.name} talked with {other.name} {topic}"),
+        **config.call_kwargs("converse.memo"),
+    )  # fmt: skip
+    return str(result.value.text)
+
+
 async def remember_conversation(
-    gw: Any, convo: Conversation, first: Speaker, second: Speaker, now: datetime
+    gw: ModelGateway,
+    convo: Conversation,
+    first: Speaker,
+    second: Speaker,
+    now: datetime,
+    *,
+    config: AgentConfig | None = None,
 ) -> dict[str, list[MemoryNode]]:
-    """Store the conversation as a chat memory for both, plus each one's planning thought."""
+    """Summarise the conversation and store it for both: {name: [chat memory, memo thought]}.
+
+    Sets `convo.summary` and `convo.memories`. A conversation with no line is not a
+    memory (returns {}).
+    """
     if not convo.lines:
         return {}
-    transcript = "\n".join(f"{who}: {line}" for who, line in convo.lines)
+    config = config or AgentConfig.compact()
+    convo.summary = await summarise_conversation(gw, convo, first, second, config=config)
+    pairs = ((first, second), (second, first))
+    memos = await asyncio.gather(*[_memo(gw, me, other, convo, config) for me, other in pairs])
+    scores = await asyncio.gather(*[
+        rate_poignancy(gw, me.identity, [f"{me.name} and {other.name} were {convo.summary}", memo],
+                       purpose="converse.poignancy", config=config)
+        for (me, other), memo in zip(pairs, memos, strict=True)
+    ])  # fmt: skip
+    whole = f"{first.name} and {second.name} were {convo.summary}.\n{convo.transcript()}"
+    vectors = await gw.aembed([whole, *memos], purpose="converse.embed")
     stored: dict[str, list[MemoryNode]] = {}
-    for me, other in ((first, second), (second, first)):
-        memo = await gw.astructured(
-            Memo,
-            prompt=prompt("converse_memo", name=me.identity.name, other=other.identity.name, transcript=transcript),
-            fallback=Memo(text=f"{me.identity.first_name} talked with {other.identity.name}."),
-            purpose="converse.memo",
-            max_tokens=60,
-        )  # fmt: skip
-        description = f"{me.identity.name} talked with {other.identity.name}"
-        scores = await rate_poignancy(
-            gw, me.identity, [transcript[-400:], memo.value.text], purpose="converse.poignancy"
-        )
-        vectors = await gw.aembed([description + ": " + transcript[-300:], memo.value.text], purpose="converse.embed")
-        chat = me.stream.add_chat(me.identity.name, "talks with", other.identity.name, description, created=now,
-                                  poignancy=scores[0], filling=convo.lines, embedding=vectors[0])  # fmt: skip
-        thought = me.stream.add_thought(me.identity.name, "plans", other.identity.name, memo.value.text, created=now,
-                                        poignancy=scores[1], evidence=[chat.id], embedding=vectors[1],
-                                        keywords={me.identity.name, other.identity.name})  # fmt: skip
-        stored[me.identity.name] = [chat, thought]
+    for i, ((me, other), memo, (chat_score, memo_score)) in enumerate(zip(pairs, memos, scores, strict=True)):
+        keywords = {me.name, other.name}
+        chat = me.stream.add_chat(me.name, "chat with", other.name, convo.summary, created=now,
+                                  poignancy=chat_score, filling=convo.lines, embedding=vectors[0],
+                                  keywords=keywords)  # fmt: skip
+        thought = me.stream.add_thought(me.name, "plans", other.name, memo, created=now, poignancy=memo_score,
+                                        evidence=[chat.id], embedding=vectors[1 + i], keywords=keywords)  # fmt: skip
+        stored[me.name] = [chat, thought]
     convo.memories = stored
     return stored

@@ -7,8 +7,15 @@
 3. Events already among its last `retention` event memories are ignored (no re-noticing
    the same stove every 10 seconds).
 4. New events are rated for poignancy in one call for the whole batch
-   (`perceive.poignancy`; "idle" events are 1 without asking), embedded in one batch,
-   stored as event memories, and counted toward the next reflection.
+   (`perceive.poignancy`; "idle" events are 1 without asking; a bad answer is 4 each),
+   embedded in one batch, stored as event memories, and counted toward the next
+   reflection.
+
+The persona's own perception values (scratch: the base data stores them per persona)
+win; `config.perception` fills in any that are unset. With `config.memory.observations`
+off (the "no memory" ablation) nothing is rated, embedded, stored or counted: the
+noticed events are returned as unsaved nodes (id 0), so the agent can still react to
+the people it sees.
 """
 
 from __future__ import annotations
@@ -17,10 +24,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from reverie.engine.config import AgentConfig
 from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger
 from reverie.engine.persona import Identity, Scratch, Tile
+from reverie.engine.ports import ModelGateway
 from reverie.engine.reflect import rate_poignancy
 from reverie.engine.spatial import SpatialMemory
 
@@ -93,7 +102,7 @@ def attend(
 
 
 async def perceive(
-    gw: Any,
+    gw: ModelGateway,
     identity: Identity,
     scratch: Scratch,
     stream: MemoryStream,
@@ -102,17 +111,26 @@ async def perceive(
     events_by_tile: Mapping[Tile, Sequence[WorldEvent]],
     now: datetime,
     trigger: ReflectionTrigger,
+    *,
+    config: AgentConfig | None = None,
 ) -> list[MemoryNode]:
     """Perceive from `scratch.tile`; returns the new event memories."""
     if scratch.tile is None:
         return []
-    attended = attend(tiles, identity.name, scratch.tile, events_by_tile, radius=scratch.vision_radius,
-                      bandwidth=scratch.attention_bandwidth, spatial=spatial)  # fmt: skip
-    new = [e for e in attended if not stream.already_perceived(e.triple, among_last=scratch.retention)]
+    config = config or AgentConfig.compact()
+    defaults = config.perception
+    radius = scratch.vision_radius or defaults.vision_radius
+    bandwidth = scratch.attention_bandwidth or defaults.attention_bandwidth
+    retention = scratch.retention or defaults.retention
+    attended = attend(tiles, identity.name, scratch.tile, events_by_tile, radius=radius, bandwidth=bandwidth,
+                      spatial=spatial)  # fmt: skip
+    if not config.memory.observations:
+        return [_unsaved(event, now) for event in attended]
+    new = [e for e in attended if not stream.already_perceived(e.triple, among_last=retention)]
     if not new:
         return []
     to_rate = [e.description for e in new if not e.idle]
-    rated = iter(await rate_poignancy(gw, identity, to_rate, purpose="perceive.poignancy"))
+    rated = iter(await rate_poignancy(gw, identity, to_rate, purpose="perceive.poignancy", config=config))
     scores = [1 if e.idle else next(rated) for e in new]
     vectors = await gw.aembed([e.description for e in new], purpose="perceive.embed")
     nodes = []
@@ -122,3 +140,10 @@ async def perceive(
         trigger.record(node)
         nodes.append(node)
     return nodes
+
+
+def _unsaved(event: WorldEvent, now: datetime) -> MemoryNode:
+    """What was noticed, as a node that is not in any stream (id 0)."""
+    return MemoryNode(id=0, kind="event", subject=event.subject, predicate=event.predicate, object=event.obj,
+                      description=event.description, created=now, last_accessed=now, expiration=None,
+                      poignancy=1, keywords=frozenset())  # fmt: skip

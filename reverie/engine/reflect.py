@@ -1,37 +1,62 @@
 """Reflection: turning accumulated experience into higher-level thoughts.
 
-When the poignancy of new memories passes the threshold (150 in the paper, about two
-or three times a game day), the persona:
-1. asks for up to 3 salient high-level questions about its 100 most recent memories
-   (`reflect.questions`);
-2. for each question, retrieves the relevant memories (recency, importance and
-   relevance to the question);
-3. asks for up to 5 insights per question, each citing the statements it rests on
-   (`reflect.insights`);
+When the poignancy counted since the last reflection passes `reflection.threshold`
+(150 in the paper, about two or three times a game day; see memory.ReflectionTrigger:
+perceived events count, and chats too with `reflection.count_chats`), the persona:
+1. asks for up to `reflection.questions` (3) salient high-level questions about its
+   `recent_for_questions` (100) most recent memories (`reflect.questions`);
+2. for each question, retrieves `retrieve_per_question` memories (15 compact, 30 as
+   the original) by recency, importance and relevance to the question;
+3. asks for up to `max_insights` (5) insights per question, each citing the statements
+   it rests on (`reflect.insights`); the questions' calls run concurrently;
 4. rates the insights' poignancy in one call (`reflect.poignancy`) and stores them as
-   thought nodes whose evidence links point at the cited memories.
-A failed call yields no questions or no insights: reflection is skipped, never wrong.
+   thought nodes (predicate "reflects") whose evidence links point at the cited
+   memories.
+Fallbacks: a failed questions call yields no questions and a failed insights call no
+insights, so reflection is skipped, never wrong; a failed rating is 4.
+
+`rate_poignancy` (one call for a batch of descriptions) and `memory_line` (how a
+memory reads in a prompt) are shared with perception, conversation and interviews.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import Any
 
-from reverie.engine.memory import MemoryNode, MemoryStream
+from reverie.engine.config import AgentConfig
+from reverie.engine.memory import Kind, MemoryNode, MemoryStream
 from reverie.engine.persona import Identity
+from reverie.engine.ports import ModelGateway
 from reverie.engine.prompting import prompt
-from reverie.engine.retrieve import RetrievalConfig, retrieve
-from reverie.engine.schemas import Questions, insights_model, ratings_model
+from reverie.engine.retrieve import retrieve
+from reverie.engine.schemas import insights_model, questions_model, ratings_model
 
-RECENT_FOR_QUESTIONS = 100
-RETRIEVE_PER_QUESTION = 15
+__all__ = ["memory_line", "rate_poignancy", "reflect"]
+
+KINDS: tuple[Kind, ...] = ("event", "thought", "chat")
 
 
-async def rate_poignancy(gw: Any, identity: Identity, descriptions: list[str], *, purpose: str) -> list[int]:
-    """Poignancy 1-10 of each description, in one call (default 4 on a bad answer)."""
+def memory_line(node: MemoryNode) -> str:
+    """A memory as a prompt reads it: a chat (whose description is "conversing about
+    ...") says who talked; everything else is its description."""
+    if node.kind == "chat":
+        return f"{node.subject} and {node.object} were {node.description}"
+    return node.description
+
+
+async def rate_poignancy(
+    gw: ModelGateway,
+    identity: Identity,
+    descriptions: list[str],
+    *,
+    purpose: str,
+    config: AgentConfig | None = None,
+) -> list[int]:
+    """Poignancy 1-10 of each description, in one call (4 each on a bad answer)."""
     if not descriptions:
         return []
+    config = config or AgentConfig.compact()
     model = ratings_model(len(descriptions))
     result = await gw.astructured(
         model,
@@ -39,55 +64,60 @@ async def rate_poignancy(gw: Any, identity: Identity, descriptions: list[str], *
                       memories="\n".join(f"{i}. {d}" for i, d in enumerate(descriptions, 1)),
                       count=len(descriptions)),
         fallback=lambda: model(ratings=[4] * len(descriptions)),
-        purpose=purpose,
-        max_tokens=8 + 4 * len(descriptions),
+        **config.call_kwargs(purpose, ratings=len(descriptions)),
     )  # fmt: skip
     return list(result.value.ratings)
 
 
+async def _insights(
+    gw: ModelGateway, identity: Identity, nodes: list[MemoryNode], config: AgentConfig
+) -> list[tuple[str, tuple[int, ...]]]:
+    model = insights_model(len(nodes), config.reflection.max_insights, config.chars("reflect.insights", 120))
+    result = await gw.astructured(
+        model,
+        prompt=prompt("reflect_insights", name=identity.name, count=config.reflection.max_insights,
+                      statements="\n".join(f"{i}. {memory_line(n)}" for i, n in enumerate(nodes, 1))),
+        fallback=lambda: model.model_construct(insights=[]),
+        **config.call_kwargs("reflect.insights"),
+    )  # fmt: skip
+    drafts = []
+    for insight in result.value.insights:
+        evidence = tuple(dict.fromkeys(nodes[i - 1].id for i in insight.because_of if 1 <= i <= len(nodes)))
+        drafts.append((str(insight.text).strip(), evidence))
+    return drafts
+
+
 async def reflect(
-    gw: Any, identity: Identity, stream: MemoryStream, now: datetime, *, config: RetrievalConfig | None = None
+    gw: ModelGateway, identity: Identity, stream: MemoryStream, now: datetime, *, config: AgentConfig | None = None
 ) -> list[MemoryNode]:
     """Run one reflection; returns the thought nodes it added."""
-    recent = [n for n in stream.latest(RECENT_FOR_QUESTIONS, kinds=("event", "thought", "chat")) if n.description]
+    config = config or AgentConfig.compact()
+    settings = config.reflection
+    recent = [n for n in stream.latest(settings.recent_for_questions, kinds=KINDS) if n.description]
     if not recent:
         return []
+    model = questions_model(settings.questions, config.chars("reflect.questions", 100))
     questions = await gw.astructured(
-        Questions,
-        prompt=prompt("reflect_questions", name=identity.name, first_name=identity.first_name, count=3,
-                      memories="\n".join(f"- {n.description}" for n in reversed(recent))),
-        fallback=Questions.model_construct(questions=[]),
-        purpose="reflect.questions",
-        max_tokens=120,
+        model,
+        prompt=prompt("reflect_questions", name=identity.name, first_name=identity.first_name,
+                      count=settings.questions, memories="\n".join(f"- {memory_line(n)}" for n in reversed(recent))),
+        fallback=lambda: model.model_construct(questions=[]),
+        **config.call_kwargs("reflect.questions"),
     )  # fmt: skip
-    asked = list(questions.value.questions)
+    asked = list(dict.fromkeys(str(q) for q in questions.value.questions))
     if not asked:
         return []
     vectors = await gw.aembed(asked, purpose="reflect.embed")
-    found = retrieve(stream, None, list(zip(asked, vectors, strict=True)), now, k=RETRIEVE_PER_QUESTION,
-                     kinds=("event", "thought", "chat"), config=config)  # fmt: skip
-    drafts: list[tuple[str, tuple[int, ...]]] = []
-    for question in asked:
-        nodes = [scored.node for scored in found[question]]
-        if not nodes:
-            continue
-        model = insights_model(len(nodes))
-        result = await gw.astructured(
-            model,
-            prompt=prompt("reflect_insights", name=identity.name,
-                          statements="\n".join(f"{i}. {n.description}" for i, n in enumerate(nodes, 1))),
-            fallback=model.model_construct(insights=[]),
-            purpose="reflect.insights",
-            max_tokens=200,
-        )  # fmt: skip
-        for insight in result.value.insights:
-            evidence = tuple(dict.fromkeys(nodes[i - 1].id for i in insight.because_of if 1 <= i <= len(nodes)))
-            drafts.append((insight.text.strip(), evidence))
+    found = retrieve(stream, None, list(zip(asked, vectors, strict=True)), now, k=settings.retrieve_per_question,
+                     kinds=KINDS, config=config.retrieval)  # fmt: skip
+    groups = [[scored.node for scored in found[q]] for q in asked]
+    answers = await asyncio.gather(*[_insights(gw, identity, nodes, config) for nodes in groups if nodes])
+    drafts = [draft for answer in answers for draft in answer]
     drafts = list({text: (text, ev) for text, ev in drafts}.values())  # one thought per distinct insight
     if not drafts:
         return []
     texts = [text for text, _ in drafts]
-    poignancy = await rate_poignancy(gw, identity, texts, purpose="reflect.poignancy")
+    poignancy = await rate_poignancy(gw, identity, texts, purpose="reflect.poignancy", config=config)
     embeddings = await gw.aembed(texts, purpose="reflect.embed")
     added = []
     for (text, evidence), score, vector in zip(drafts, poignancy, embeddings, strict=True):

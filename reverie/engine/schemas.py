@@ -9,7 +9,7 @@ also what keeps the cost per agent-hour low.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, create_model
 
@@ -78,6 +78,15 @@ def choice_model(name: str, field: str, options: Sequence[str]) -> type[BaseMode
     return create_model(name, **{field: (Literal[unique], ...)})  # type: ignore[call-overload,no-any-return]
 
 
+# --- reflection, reacting, conversations, interviews ----------------------------------------
+# The classes are the compact defaults; the `*_model` builders make the same shapes with
+# the caps a config asks for (built per call, `config.chars(purpose, default)`).
+
+
+def _capped(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_has_words)]
+
+
 Question = Annotated[str, Field(min_length=5, max_length=100), AfterValidator(_has_words)]
 
 
@@ -85,25 +94,51 @@ class Questions(BaseModel):
     questions: list[Question] = Field(min_length=1, max_length=3)
 
 
-def insights_model(statements: int) -> type[BaseModel]:
-    """Up to 5 insights, each citing statements by their 1-based numbers."""
+def questions_model(count: int = 3, max_chars: int = 100) -> type[BaseModel]:
+    """Up to `count` reflection questions of at most `max_chars` characters each."""
+    items: Any = list[_capped(max_chars, 5)]  # type: ignore[misc]
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "Questions", questions=(items, Field(min_length=1, max_length=count))
+    )
+
+
+def insights_model(statements: int, max_insights: int = 5, max_chars: int = 120) -> type[BaseModel]:
+    """Up to `max_insights` insights, each citing statements by their 1-based numbers."""
     cite = Annotated[int, Field(ge=1, le=max(1, statements))]
     insight = create_model(  # type: ignore[call-overload]
         "Insight",
-        text=(Annotated[str, Field(min_length=8, max_length=120), AfterValidator(_has_words)], ...),
+        text=(_capped(max_chars, 8), ...),
         because_of=(list[cite], Field(min_length=1, max_length=5)),
     )
     return create_model(  # type: ignore[call-overload,no-any-return]
-        "Insights", insights=(list[insight], Field(min_length=1, max_length=5))
+        "Insights",
+        insights=(list[insight], Field(min_length=1, max_length=max_insights)),  # type: ignore[valid-type]
     )
 
 
+Decision = Literal["talk", "wait", "continue"]
+
+
 class ReactDecision(BaseModel):
-    decision: Literal["talk", "wait", "continue"]
+    reasoning: str = Field(max_length=80)
+    decision: Decision
+
+
+def react_model(reasoning_chars: int = 80) -> type[BaseModel]:
+    """A short reason first (so the decision follows from it), then the decision."""
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "ReactDecision",
+        reasoning=(str, Field(max_length=reasoning_chars)),
+        decision=(Decision, ...),
+    )
 
 
 class Relationship(BaseModel):
     summary: Annotated[str, Field(min_length=5, max_length=160), AfterValidator(_has_words)]
+
+
+def relationship_model(max_chars: int = 160) -> type[BaseModel]:
+    return create_model("Relationship", summary=(_capped(max_chars, 5), ...))  # type: ignore[call-overload,no-any-return]
 
 
 class Utterance(BaseModel):
@@ -111,9 +146,50 @@ class Utterance(BaseModel):
     end: bool
 
 
+def utterance_model(max_chars: int = 160) -> type[BaseModel]:
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "Utterance", line=(_capped(max_chars), ...), end=(bool, ...)
+    )
+
+
+def _conversing_about(text: str) -> str:
+    """'They talked about X' / 'Conversing about X' -> 'conversing about X'."""
+    text = " ".join(text.split()).rstrip(".")
+    lowered = text.lower()
+    if lowered in ("conversing about", "conversing", "talking", "talking about"):
+        raise ValueError("say what the conversation was about")
+    for prefix in ("conversing about ", "they are conversing about ", "they were conversing about "):
+        if lowered.startswith(prefix):
+            return "conversing about " + text[len(prefix) :]
+    for prefix in ("talking about ", "they talked about ", "discussing ", "about "):
+        if lowered.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    return "conversing about " + text
+
+
+def chat_summary_model(max_chars: int = 120) -> type[BaseModel]:
+    """What a conversation was about, always in the form 'conversing about ...'."""
+    summary: Any = Annotated[_capped(max_chars, 5), AfterValidator(_conversing_about)]  # type: ignore[valid-type]
+    return create_model("ChatSummary", summary=(summary, ...))  # type: ignore[call-overload,no-any-return]
+
+
 class Memo(BaseModel):
     text: Annotated[str, Field(min_length=5, max_length=140), AfterValidator(_has_words)]
 
 
+def memo_model(max_chars: int = 140) -> type[BaseModel]:
+    return create_model("Memo", text=(_capped(max_chars, 5), ...))  # type: ignore[call-overload,no-any-return]
+
+
 class Answer(BaseModel):
     answer: Annotated[str, Field(min_length=1, max_length=400), AfterValidator(_has_words)]
+
+
+def answer_model(max_chars: int = 400) -> type[BaseModel]:
+    return create_model("Answer", answer=(_capped(max_chars), ...))  # type: ignore[call-overload,no-any-return]
+
+
+def memory_summary_model(max_chars: int = 300) -> type[BaseModel]:
+    """An interview's summary of the retrieved memories that bear on the question."""
+    return create_model("MemorySummary", summary=(_capped(max_chars, 5), ...))  # type: ignore[call-overload,no-any-return]

@@ -29,7 +29,14 @@ from typing import Any
 
 from llm.context import call_context
 from reverie.engine.config import AgentConfig
-from reverie.engine.converse import Speaker, converse, decide_reaction, remember_conversation
+from reverie.engine.converse import (
+    Speaker,
+    chat_minutes,
+    converse,
+    decide_reaction,
+    in_quiet_hours,
+    remember_conversation,
+)
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
@@ -147,10 +154,11 @@ class World:
     ) -> tuple[Agent, Agent] | None:
         with call_context(run=self.run, step=self.step, item=agent.name):
             noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
-                                     events, now, agent.trigger)  # fmt: skip
-            if agent.trigger.should_reflect():
+                                     events, now, agent.trigger, config=self.config)  # fmt: skip
+            if agent.trigger.should_reflect(self.config.reflection.threshold):
                 try:
-                    await reflect(gw, agent.identity, agent.stream, now)
+                    if self.config.reflection.enabled:
+                        await reflect(gw, agent.identity, agent.stream, now, config=self.config)
                 finally:
                     agent.trigger.reset()
             action = agent.scratch.action
@@ -168,7 +176,16 @@ class World:
     async def _consider_reacting(
         self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime, noticed: set[str]
     ) -> tuple[Agent, Agent] | None:
+        """Talk, wait or carry on, for the first newly noticed person the rules allow.
+
+        The rules come before any model call: no new chats in the quiet hours, none
+        while either is asleep or chatting, none with someone who is waiting for
+        another, and none within the per-pair buffer (`chat_cooldown_steps`).
+        """
+        settings = self.config.conversation
         if agent.scratch.chat.partner or agent.scratch.tile is None or "sleeping" in agent.doing():
+            return None
+        if in_quiet_hours(now, settings.quiet_hours):
             return None
         seen = attend(self.town, agent.name, agent.scratch.tile, events, radius=agent.scratch.vision_radius,
                       bandwidth=agent.scratch.attention_bandwidth)  # fmt: skip
@@ -178,19 +195,17 @@ class World:
             other = self.agents.get(event.subject)
             if other is None or other.name in agent.scratch.chat.cooldown or other.scratch.chat.partner:
                 continue
-            if "sleeping" in other.doing():
+            if "sleeping" in other.doing() or _waiting(other):
                 continue
             me, them = Speaker(agent.identity, agent.stream, agent.doing()), Speaker(
                 other.identity, other.stream, other.doing())  # fmt: skip
-            decision = await decide_reaction(gw, me, them, now)
+            decision = await decide_reaction(gw, me, them, now, config=self.config)
             if decision == "talk":
                 return (agent, other)
             if decision == "wait":
                 self._wait_for(agent, other, now)
             else:
-                agent.scratch.chat.cooldown[other.name] = (
-                    self.config.conversation.react_cooldown_steps
-                )  # leave them be for a while
+                agent.scratch.chat.cooldown[other.name] = settings.react_cooldown_steps  # leave them be a while
             return None
         return None
 
@@ -211,6 +226,7 @@ class World:
 
     @staticmethod
     def _pair_up(wants: list[tuple[Agent, Agent]]) -> list[tuple[Agent, Agent]]:
+        """Pairs that will talk this step; nobody is in two (first by initiator's name)."""
         taken: set[str] = set()
         pairs = []
         for a, b in sorted(wants, key=lambda p: (p[0].name, p[1].name)):
@@ -220,24 +236,48 @@ class World:
             pairs.append((a, b))
         return pairs
 
+    def _place_label(self, agent: Agent) -> str:
+        """The place of the conversation, as "<arena> in <sector>"."""
+        address = self.town.address_at(*agent.scratch.tile) if agent.scratch.tile else ""
+        parts = address.split(":")
+        return f"{parts[2]} in {parts[1]}" if len(parts) >= 3 else (parts[1] if len(parts) == 2 else self.town.world)
+
     async def _talk(self, gw: Any, a: Agent, b: Agent, now: datetime) -> list[tuple[str, str]]:
-        place = a.scratch.action.address if a.scratch.action else self.town.world
+        """Hold a conversation (a starts it), remember it, and make it both agents' action.
+
+        The chat's summary ("conversing about ...") is both agents' action description
+        while it lasts and the interruption their plans are revised around; the chat
+        memory's poignancy counts toward both reflections (`reflection.count_chats`).
+        With no line said (the first line failed), nothing happened: the pair only waits
+        out `react_cooldown_steps` before trying again.
+        """
+        config = self.config
         first, second = Speaker(a.identity, a.stream, a.doing()), Speaker(b.identity, b.stream, b.doing())
         with call_context(run=self.run, step=self.step, item=f"{a.name} & {b.name}"):
-            convo = await converse(gw, first, second, now, place=place)
-            await remember_conversation(gw, convo, first, second, now)
-        minutes = max(1, len(convo.lines) // 2)
-        for me, other in ((a, b), (b, a)):
+            convo = await converse(gw, first, second, now, place=self._place_label(a), config=config)
+            stored = await remember_conversation(gw, convo, first, second, now, config=config)
+        if not convo.lines:
+            for me, other in ((a, b), (b, a)):
+                me.scratch.chat.cooldown[other.name] = config.conversation.react_cooldown_steps
+            return []
+        if config.reflection.count_chats:
+            for me in (a, b):
+                me.trigger.record(stored[me.name][0])
+        minutes = chat_minutes(convo.lines, config.conversation.chars_per_minute)
+
+        async def revise(me: Agent) -> None:
             with call_context(run=self.run, step=self.step, item=me.name):
-                await revise_for_interruption(gw, me.identity, me.scratch, now, f"chatting with {other.name}", minutes)
+                await revise_for_interruption(gw, me.identity, me.scratch, now, convo.summary, minutes)
+
+        await asyncio.gather(revise(a), revise(b))
         for me, other in ((a, b), (b, a)):
-            me.scratch.chat.cooldown[other.name] = self.config.conversation.chat_cooldown_steps
+            me.scratch.chat.cooldown[other.name] = config.conversation.chat_cooldown_steps
             me.scratch.chat.lines = list(convo.lines)
             me.scratch.chat.partner = other.name
             me.scratch.chat.ends_at = now + timedelta(minutes=minutes)
             me.scratch.action = Action(
                 address=f"<persona> {other.name}",
-                description=f"chatting with {other.name}",
+                description=convo.summary,
                 start=now,
                 minutes=minutes,
                 emoji="💬",
@@ -281,6 +321,11 @@ async def whisper(gw: Any, agent: Agent, statements: list[str], now: datetime) -
         agent.stream.add_thought(agent.name, "knows", text, text, created=now, poignancy=score, embedding=vector,
                                  keywords={agent.name, *_names_in(text)})  # fmt: skip
     return len(statements)
+
+
+def _waiting(agent: Agent) -> bool:
+    action = agent.scratch.action
+    return action is not None and action.event[1] == "waits for" and action.event[0] == agent.name
 
 
 def _names_in(text: str) -> set[str]:

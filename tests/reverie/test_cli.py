@@ -70,6 +70,7 @@ class StubServices:
     def __init__(self) -> None:
         self.sims: dict[str, FakeSim] = {BASE: FakeSim(BASE, is_base=True), "old_run": FakeSim("old_run", step=7)}
         self.calls: list[tuple[Any, ...]] = []
+        self.histories: list[tuple[Any, ...]] = []
         self.run_plan: list[Any] = []  # per step: None (commit) or an exception to raise instead
         self.answers: dict[str, str] = {}
         self.step_seconds = 0.0  # how long agents "think" in each step
@@ -120,8 +121,9 @@ class StubServices:
             raise services.HistoryFileError(f"{path}:3: expected 'name,memory; memory; ...', got ['x']")
         return 10
 
-    def interview(self, sim: FakeSim, persona: str, question: str, *, gateway: Any = None) -> str:
+    def interview(self, sim: FakeSim, persona: str, question: str, *, gateway: Any = None, history: Any = ()) -> str:
         self.calls.append(("interview", persona, question))
+        self.histories.append(tuple(history))
         if question == "boom":
             raise LLMUnavailable("the model server could not be reached")
         return self.answers.get(question, f"I am {persona}.")
@@ -497,6 +499,9 @@ def test_interview_asks_until_an_empty_line_or_end_convo() -> None:
         ("interview", "Klaus Mueller", "boom"),
         ("interview", "Klaus Mueller", "Still there?"),
     ]
+    # Each answer sees the earlier turns of its own interview (a failed turn is not one).
+    first = ("Any plans for Valentine's Day?", "A party at Hobbs Cafe!")
+    assert stub.histories == [(), (first,), (), ()]
     assert "saved: s1" in run.out
 
 

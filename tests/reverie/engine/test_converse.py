@@ -58,11 +58,14 @@ async def test_a_repeated_line_ends_the_loop():
     assert len(convo.lines) == 2 and convo.ended_by == "repeat"
 
 
-async def test_garbage_ends_politely():
+async def test_garbage_ends_the_chat_without_inventing_a_line():
     gw = routed_gateway({}, default="<html>")
     isabella, klaus = speakers()
     convo = await converse(gw, isabella, klaus, NOW, place="Hobbs Cafe")
-    assert len(convo.lines) == 1 and convo.ended_by == "fallback" and "going" in convo.lines[0][1]
+    assert convo.lines == [] and convo.ended_by == "fallback"
+    # Nothing was said, so nothing is remembered.
+    assert await remember_conversation(gw, convo, isabella, klaus, NOW) == {}
+    assert isabella.stream.count("chat") == klaus.stream.count("chat") == 0
 
 
 async def test_both_remember_the_chat_and_a_planning_thought():
@@ -81,5 +84,6 @@ async def test_both_remember_the_chat_and_a_planning_thought():
 
 async def test_reaction_decision_and_its_fallback():
     isabella, klaus = speakers()
-    assert await decide_reaction(routed_gateway({"Should": '{"decision": "talk"}'}), isabella, klaus, NOW) == "talk"
+    talk = '{"reasoning": "Klaus looks free", "decision": "talk"}'
+    assert await decide_reaction(routed_gateway({"Should": talk}), isabella, klaus, NOW) == "talk"
     assert await decide_reaction(routed_gateway({}, default="maybe?"), isabella, klaus, NOW) == "continue"

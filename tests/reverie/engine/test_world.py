@@ -1,11 +1,13 @@
 """Whole steps on the real town with a scripted model: movement, memories, chats."""
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from itertools import pairwise
 
 import pytest
 
+from reverie.engine.config import AgentConfig
 from reverie.engine.persona import Identity, Scratch
 from reverie.engine.world import Agent, World, whisper
 from reverie.town import load_maze
@@ -50,7 +52,7 @@ GOOD = {
     "Which one does": lambda p: json.dumps({"object": _options(p, "Things there: ", "")}),
     "Pick an emoji": '{"emoji": "☕", "object_state": "in use"}',
     "rate how poignant": lambda p: json.dumps({"ratings": [3] * int(p.split("memory, ")[1].split(" in")[0])}),
-    "Should": '{"decision": "talk"}',
+    "Should": '{"reasoning": "they are both free", "decision": "talk"}',
     "next line": '{"line": "Lovely morning for coffee, isn\'t it?", "end": true}',
 }  # fmt: skip
 
@@ -99,7 +101,7 @@ async def test_whispers_become_memories(maze):
 
 
 async def test_an_agent_does_not_reconsider_the_same_scene_every_step(maze):
-    gw = routed_gateway({**GOOD, "Should": '{"decision": "continue"}'})
+    gw = routed_gateway({**GOOD, "Should": '{"reasoning": "busy", "decision": "continue"}'})
     world = World(maze, make_agents(maze), now=START, run="test")
     for _ in range(120):
         await world.advance(gw)
@@ -110,7 +112,7 @@ async def test_an_agent_does_not_reconsider_the_same_scene_every_step(maze):
 
 async def test_waiting_then_talking_when_the_other_is_free(maze):
     decisions = iter(["wait"] * 3 + ["talk"] * 100)
-    gw = routed_gateway({**GOOD, "Should": lambda p: json.dumps({"decision": next(decisions)})})
+    gw = routed_gateway({**GOOD, "Should": lambda p: json.dumps({"reasoning": "-", "decision": next(decisions)})})
     world = World(maze, make_agents(maze), now=START, run="test")
     waited = chatted = False
     for _ in range(200):
@@ -127,9 +129,9 @@ async def test_reflection_fires_inside_a_running_world(maze):
         "high-level insights": '{"insights": [{"text": "The cafe is where everyone meets", "because_of": [1]}]}',
     })  # fmt: skip
     agents = make_agents(maze)
-    for agent in agents:
-        agent.trigger.threshold = 6  # two ordinary events are enough
-    world = World(maze, agents, now=START, run="test")
+    config = AgentConfig.compact()
+    config = replace(config, reflection=replace(config.reflection, threshold=6))  # two ordinary events are enough
+    world = World(maze, agents, now=START, run="test", config=config)
     for _ in range(200):  # they walk to the cafe and see each other there
         await world.advance(gw)
     thoughts = [n for a in world.agents.values() for n in a.stream.by_kind("thought") if n.predicate == "reflects"]
