@@ -549,11 +549,9 @@ def repeated(
         raise EvalError("--runs must be >= 1 and --steps >= 0")
     config = AgentConfig.preset_named(preset)
     results: list[EvalResult] = []
-    gw = _gateway(gateway) if name != "attendance" or steps else None
+    gw = _gateway(gateway)
     for i in range(1, runs + 1):
-        fork = services.fork(source.name, _fork_name(source.name, name, i))
-        fork.meta = {**(fork.meta or {}), "agent_config": config.to_dict()}
-        fork.save(update_fields=["meta"])
+        fork = services.fork(source.name, _fork_name(source.name, name, i), preset=config.preset, gateway=gw)
         if on_fork is not None:
             on_fork(i, fork)
         if steps:
