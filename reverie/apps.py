@@ -11,5 +11,5 @@ class ReverieConfig(AppConfig):
         from reverie import services
 
         for base in services.base_names():
-            sim = services.get_simulation(base)  # loads storage/base/<base> on first use
+            sim = services.ensure_base(base)  # loads storage/base/<base> unless it is there
             stdout.write(f"base simulation: {sim.name} ({sim.personas.count()} personas)")

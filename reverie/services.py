@@ -22,22 +22,30 @@ from typing import Any
 import numpy as np
 import yaml
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from environment.vectors.models import VectorItem
 from environment.vectors.store import get_vector_store
 from llm.context import call_context
+from llm.errors import LLMError
 from llm.resilience import RunGuard
-from reverie.engine.config import AgentConfig
+from reverie.engine.config import PRESETS, AgentConfig, default_preset_for_model
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
-from reverie.engine.persona import Identity, Scratch, identity_from_dict, scratch_from_dict, scratch_to_dict
+from reverie.engine.persona import (
+    Identity,
+    Scratch,
+    identity_from_dict,
+    identity_to_dict,
+    scratch_from_dict,
+    scratch_to_dict,
+)
 from reverie.engine.ports import InMemoryVectorIndex
 from reverie.engine.spatial import SpatialMemory
 from reverie.engine.world import Agent, Movement, World, whisper
-from reverie.selectors import game_time as _game_time  # the engine works in naive game time
 from reverie.models import MemoryNode, Persona, PersonaSnapshot, Simulation
 from reverie.models import Movement as MovementRow
+from reverie.selectors import game_time as _game_time  # the engine works in naive game time
 from reverie.town import Maze, load_maze
 
 BASES = Path(settings.BASE_DIR) / "storage" / "base"
@@ -51,6 +59,10 @@ class SimulationError(Exception):
 
 class SimulationNotFound(SimulationError):
     pass
+
+
+class BaseNotLoaded(SimulationNotFound):
+    """A base listed in storage/base that nobody has loaded into the database yet."""
 
 
 class SimulationExists(SimulationError):
@@ -71,6 +83,11 @@ def maze_for(name: str) -> Maze:
     return _mazes[name]
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _aware(value: datetime) -> datetime:
     return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.get_default_timezone())
 
@@ -83,14 +100,39 @@ def base_names() -> list[str]:
 
 
 def get_simulation(name: str) -> Simulation:
+    """The simulation named `name`, read only: nothing is created.
+
+    A base listed in storage/base that is not in the database yet raises BaseNotLoaded
+    (a SimulationNotFound whose message says how to load it); write paths (fork, the
+    CLI, `manage.py prepare`) call ensure_base instead.
+    """
+    found = Simulation.objects.filter(name=name).first()
+    if found is not None:
+        return found
+    if name in base_names():
+        raise BaseNotLoaded(
+            f"base simulation {name!r} is not loaded yet: run python manage.py prepare, or fork it (which loads it)"
+        )
+    raise SimulationNotFound(f"no simulation named {name!r}; bases: {', '.join(base_names()) or 'none'}")
+
+
+def ensure_base(name: str) -> Simulation:
+    """The simulation named `name`, loading it from storage/base first if it is a listed
+    base not in the database yet (the write side of get_simulation)."""
     found = Simulation.objects.filter(name=name).first()
     if found is not None:
         return found
     # Only names listed from the folder load a base: a name is never joined into a
     # path unchecked, so "../x" or an absolute path cannot reach outside storage/base.
-    if name in base_names():
+    if name not in base_names():
+        raise SimulationNotFound(f"no simulation named {name!r}; bases: {', '.join(base_names()) or 'none'}")
+    try:
         return _load_base(name)
-    raise SimulationNotFound(f"no simulation named {name!r}; bases: {', '.join(base_names()) or 'none'}")
+    except IntegrityError:  # loaded by another process meanwhile
+        found = Simulation.objects.filter(name=name).first()
+        if found is None:
+            raise
+        return found
 
 
 def _known_addresses(maze: Maze, home_sector: str, workplace: str) -> list[str]:
@@ -103,6 +145,26 @@ def _known_addresses(maze: Maze, home_sector: str, workplace: str) -> list[str]:
             known += [a for a in maze.addresses("game_object") if a.startswith(prefix)]
             known += [a for a in maze.addresses("arena") if a.startswith(prefix)]
     return known
+
+
+PERCEPTION_FIELDS = ("vision_radius", "attention_bandwidth", "retention")
+
+
+def _perception(name: str, person: dict[str, Any]) -> dict[str, int]:
+    """A persona's perception settings from personas.yaml (positive whole numbers); the
+    ones it leaves out keep Scratch's defaults."""
+    out = {}
+    for key in PERCEPTION_FIELDS:
+        if key not in person:
+            continue
+        value = person[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SimulationError(
+                f"storage/base/{name}/personas.yaml: {person.get('name', '?')}'s {key} must be a positive "
+                f"whole number, got {value!r}"
+            )
+        out[key] = value
+    return out
 
 
 @transaction.atomic
@@ -130,7 +192,7 @@ def _load_base(name: str) -> Simulation:
         spatial.learn(living_area)
         Persona.objects.create(
             simulation=sim, name=identity.name, identity=vars(identity),
-            scratch=scratch_to_dict(Scratch(tile=tile)), spatial=spatial.to_dict(),
+            scratch=scratch_to_dict(Scratch(tile=tile, **_perception(name, p))), spatial=spatial.to_dict(),
             trigger=ReflectionTrigger().to_dict(),
             extra={"relationships": p.get("relationships", {}), "workplace": p.get("workplace", ""),
                    "home": p["home"]},
@@ -186,18 +248,132 @@ def _check_new_name(name: str) -> str:
     return name
 
 
-@transaction.atomic
-def fork(source: str, new_name: str) -> Simulation:
-    """Copy a simulation (personas, memories, embeddings, movements) under a new name."""
-    src = get_simulation(source)
+def default_preset() -> str:
+    """The preset a fork of a base gets when none is named: follows settings.LLM_MODEL
+    (`compact` for the bundled model, `paper` for any other)."""
+    return default_preset_for_model(settings.LLM_MODEL)
+
+
+def fork_config(source: Simulation, preset: str | None = None) -> dict[str, Any]:
+    """The agent config a fork of `source` stores in its meta["agent_config"]: the named
+    preset, else the source's own config, else the default preset for the model."""
+    if preset is not None:
+        chosen = str(preset).strip()
+        if chosen not in PRESETS:
+            raise SimulationError(f"unknown preset {chosen!r}; choose from {', '.join(PRESETS)}")
+        return _as_json(AgentConfig.preset_named(chosen).to_dict())
+    stored = (source.meta or {}).get("agent_config")
+    if stored:
+        return dict(stored)
+    return _as_json(AgentConfig.preset_named(default_preset()).to_dict())
+
+
+def _as_json(data: dict[str, Any]) -> dict[str, Any]:
+    """As the database gives it back (tuples become lists), so a fork's meta reads the same
+    before and after a reload."""
+    result: dict[str, Any] = json.loads(json.dumps(data))
+    return result
+
+
+# Starting relationships become thought memories with a fixed poignancy: 5 is the middle
+# of the 1-10 scale, the value the original gives the daily plan thought it stores
+# without a model call; rating each sentence with the model would make a fork cost
+# ~120 calls on the 25-agent base, and a first acquaintance is neither trivial nor momentous.
+RELATIONSHIP_POIGNANCY = 5
+
+
+@dataclass
+class _Relationships:
+    """One persona's starting relationships, made into memories before the fork's transaction."""
+
+    nodes: list[Any]  # reverie.engine.memory.MemoryNode
+    vectors: np.ndarray
+
+
+def relationship_text(name: str, other: str, text: str) -> str:
+    return f"{name} knows {other}: {' '.join(str(text).split())}"
+
+
+def _relationship_memories(src: Simulation, gateway: Any) -> dict[str, _Relationships]:
+    """The relationship memories of every persona of `src` that has not had them yet
+    (all personas of a base), embedded in one batch through the gateway."""
+    todo: list[tuple[Persona, list[tuple[str, str]]]] = []
+    for persona in src.personas.all():
+        extra = persona.extra or {}
+        relationships = extra.get("relationships") or {}
+        if relationships and not extra.get("relationships_loaded"):
+            todo.append(
+                (persona, [(str(o), relationship_text(persona.name, str(o), t)) for o, t in relationships.items()])
+            )
+    if not todo:
+        return {}
+    texts = [text for _, pairs in todo for _, text in pairs]
+    try:
+        with call_context(item="relationships"):
+            vectors = np.asarray(_gateway(gateway).embed(texts, purpose="fork.relationships"), dtype=np.float32)
+    except LLMError as exc:
+        raise SimulationError(f"cannot embed the starting relationships of {src.name!r}: {_one_line(exc)}") from None
+    now = _game_time(src.current_time)
+    out: dict[str, _Relationships] = {}
+    row = 0
+    for persona, pairs in todo:
+        last = persona.memories.order_by("-node_id").values_list("node_id", flat=True).first() or 0
+        stream = MemoryStream.from_dict({"nodes": [], "next_id": last + 1}, index=InMemoryVectorIndex())
+        nodes = []
+        for other, text in pairs:
+            nodes.append(stream.add_thought(persona.name, "knows", other, text, created=now,
+                                            poignancy=RELATIONSHIP_POIGNANCY, embedding=vectors[row],
+                                            keywords={persona.name, other}))  # fmt: skip
+            row += 1
+        out[persona.name] = _Relationships(nodes, vectors[row - len(pairs) : row])
+    return out
+
+
+def _store_relationships(persona: Persona, loaded: _Relationships, *, step: int) -> None:
+    nodes = loaded.nodes
+    MemoryNode.objects.bulk_create(
+        [MemoryNode(persona=persona, node_id=n.id, data=n.to_dict(), kind=n.kind, description=n.description,
+                    created=_aware(n.created), last_accessed=_aware(n.last_accessed), step=step) for n in nodes]
+    )  # fmt: skip
+    get_vector_store().add(
+        owner=persona.vector_owner, kind="memory", vectors=loaded.vectors, refs=[str(n.id) for n in nodes],
+        texts=[n.description for n in nodes], created_at=[_aware(n.created) for n in nodes],
+    )  # fmt: skip
+
+
+def fork(source: str, new_name: str, *, preset: str | None = None, gateway: Any = None) -> Simulation:
+    """Copy a simulation (personas, memories, embeddings, movements) under a new name.
+
+    A base not in the database yet is loaded first. The fork stores its agent config in
+    meta["agent_config"] (see fork_config: `preset` names one, else the source's is kept).
+    Personas whose starting relationships were never made memories (every persona of a
+    base) get them now, once: one thought per relationship, embedded through `gateway`
+    (the shared gateway when None), and the persona is marked so a fork of the fork
+    does not add them again.
+    """
+    src = ensure_base(source)
     name = _check_new_name(new_name)
+    meta = {**(src.meta or {}), "agent_config": fork_config(src, preset)}
+    relationships = _relationship_memories(src, gateway)  # model calls stay outside the transaction
+    try:
+        with transaction.atomic():
+            return _copy(src, name, meta, relationships)
+    except IntegrityError:
+        if Simulation.objects.filter(name=name).exists():
+            raise SimulationExists(f"a simulation named {name!r} already exists; pick another name") from None
+        raise
+
+
+def _copy(src: Simulation, name: str, meta: dict[str, Any], relationships: dict[str, _Relationships]) -> Simulation:
     sim = Simulation.objects.create(
         name=name, forked_from=src, maze=src.maze, start_time=src.start_time, current_time=src.current_time,
-        sec_per_step=src.sec_per_step, step=src.step, meta=src.meta,
+        sec_per_step=src.sec_per_step, step=src.step, meta=meta,
     )  # fmt: skip
     for old in src.personas.all():
+        loaded = relationships.get(old.name)
+        extra = {**(old.extra or {}), "relationships_loaded": True} if loaded else old.extra
         new = Persona.objects.create(simulation=sim, name=old.name, identity=old.identity, scratch=old.scratch,
-                                     spatial=old.spatial, trigger=old.trigger, extra=old.extra)  # fmt: skip
+                                     spatial=old.spatial, trigger=old.trigger, extra=extra)  # fmt: skip
         MemoryNode.objects.bulk_create(
             [MemoryNode(persona=new, node_id=m.node_id, data=m.data, kind=m.kind, description=m.description,
                         created=m.created, last_accessed=m.last_accessed, step=m.step)
@@ -214,6 +390,8 @@ def fork(source: str, new_name: str) -> Simulation:
             [PersonaSnapshot(persona=new, step=snap.step, scratch=snap.scratch) for snap in old.snapshots.all()],
             batch_size=500,
         )
+        if loaded:
+            _store_relationships(new, loaded, step=src.step)
     MovementRow.objects.bulk_create(
         [MovementRow(simulation=sim, step=m.step, persona=m.persona, x=m.x, y=m.y, emoji=m.emoji,
                      description=m.description, chat=m.chat) for m in src.movements.all()],
@@ -324,7 +502,12 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
                 session.snapshot_hashes[name] = digest
             persona.spatial = agent.spatial.to_dict()
             persona.trigger = agent.trigger.to_dict()
-            persona.save(update_fields=["scratch", "spatial", "trigger"])
+            fields = ["scratch", "spatial", "trigger"]
+            identity = identity_to_dict(agent.identity)
+            if identity != persona.identity:  # `currently` and the daily requirement are revised once a game day
+                persona.identity = identity
+                fields.append("identity")
+            persona.save(update_fields=fields)
         sim.step = world.step
         sim.current_time = _aware(world.now)
         sim.save(update_fields=["step", "current_time", "updated"])

@@ -21,11 +21,11 @@ def main() -> None:
     from tests.reverie.engine.test_world import GOOD
 
     name, steps = sys.argv[1], int(sys.argv[2])
+    gw = routed_gateway(GOOD)
     try:
         sim = services.get_simulation(name)
     except services.SimulationNotFound:
-        sim = services.fork("base_the_ville_isabella_maria_klaus", name)
-    gw = routed_gateway(GOOD)
+        sim = services.fork("base_the_ville_isabella_maria_klaus", name, gateway=gw)
     gw.backend.delay = 0.02  # type: ignore[attr-defined]  # each model call takes a moment, like a real one
 
     start = sim.step
