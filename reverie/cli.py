@@ -30,6 +30,7 @@ from typing import IO, Any
 from llm.errors import LLMError
 from llm.resilience import GuardEvent, RunGuard
 from reverie.engine.clock import format_game_time
+from reverie.engine.config import PRESETS
 
 FORK_PROMPT = "Enter the name of the forked simulation: "
 NAME_PROMPT = "Enter the name of the new simulation: "
@@ -167,6 +168,7 @@ class ReverieCli:
         self.model_used = False  # a command needed the model (see release_model)
         self.interrupted = False  # Ctrl-C stopped a command: a model call may still be running in a thread
         self.unattended = False
+        self.preset: str | None = None  # the fork's agent-config preset (main's `preset`)
         # Stop with the one-line error when the model server is down, instead of waiting for it.
         self.stop_on_outage = False
         self._use_input = self._stdin_is_terminal()
@@ -181,10 +183,19 @@ class ReverieCli:
         name: str | None = None,
         resume: str | None = None,
         commands: Iterable[str] | None = None,
+        preset: str | None = None,
     ) -> int:
-        """Open (fork or resume) a simulation, then run `commands` or prompt for them."""
+        """Open (fork or resume) a simulation, then run `commands` or prompt for them.
+
+        `preset` (paper or compact) is the agent config a fork gets; None keeps the
+        source's (a base's forks get the default for the model).
+        """
         commands = list(commands) if commands is not None else None
         self.unattended = commands is not None
+        self.preset = preset
+        if preset is not None and preset not in PRESETS:
+            self._error(CliError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}"))
+            return EXIT_ERROR
         try:
             self.sim = self._open(fork, name, resume)
             if self.sim is None:
@@ -204,7 +215,7 @@ class ReverieCli:
             return self._resume(resume)
         if fork and name:
             try:
-                sim = self.services.fork(fork, name)
+                sim = self._fork(fork, name)
             except self.errors as exc:
                 self._error(exc)
                 if self.unattended:
@@ -241,7 +252,7 @@ class ReverieCli:
                     self._error(CliError(f"type the name of a simulation to fork: {self._bases()}"))
                     continue
                 try:
-                    self.services.get_simulation(answer)
+                    self.services.ensure_base(answer)  # a listed base loads here, as the fork will need it
                 except self.errors as exc:
                     self._not_found(exc)
                     continue
@@ -250,7 +261,7 @@ class ReverieCli:
             if new_name is None:
                 return None
             try:
-                sim = self.services.fork(source, new_name.strip())
+                sim = self._fork(source, new_name.strip())
             except self.services.SimulationNotFound as exc:
                 self._not_found(exc)
                 source = None
@@ -260,6 +271,13 @@ class ReverieCli:
                 continue
             self._forked(sim, source)
             return sim
+
+    def _fork(self, source: str, name: str) -> Any:
+        """Fork with the chosen preset. A fork of a base embeds its starting relationships:
+        through the injected gateway if there is one, else the shared one, built only then."""
+        self.model_used = True  # release_model closes the shared gateway if the fork built it
+        gateway = self.gateway() if self._injected_gateway else None
+        return self.services.fork(source, name, preset=self.preset, gateway=gateway)
 
     def _bases(self) -> str:
         try:
@@ -276,7 +294,11 @@ class ReverieCli:
         self._error(message)
 
     def _forked(self, sim: Any, source: str) -> None:
-        self._say(f"forked {source} into {sim.name}: step {sim.step}, {game_time(sim)}; type help for the commands")
+        preset = ((getattr(sim, "meta", None) or {}).get("agent_config") or {}).get("preset")
+        settings = f", {preset} settings" if preset else ""
+        self._say(
+            f"forked {source} into {sim.name}: step {sim.step}, {game_time(sim)}{settings}; type help for the commands"
+        )
 
     # --- loops -------------------------------------------------------------------------
 
@@ -354,6 +376,9 @@ class ReverieCli:
             f"game time:  {game_time(sim)} ({sim.sec_per_step} s per step)",
             f"town:       {sim.maze}",
         ]
+        preset = ((getattr(sim, "meta", None) or {}).get("agent_config") or {}).get("preset")
+        if preset:
+            lines.append(f"settings:   {preset} preset")
         names = self._persona_names()
         lines.append(f"personas:   {len(names)}: {', '.join(names)}")
         self._say("\n".join(lines))

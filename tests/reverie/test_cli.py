@@ -70,6 +70,7 @@ class StubServices:
     def __init__(self) -> None:
         self.sims: dict[str, FakeSim] = {BASE: FakeSim(BASE, is_base=True), "old_run": FakeSim("old_run", step=7)}
         self.calls: list[tuple[Any, ...]] = []
+        self.presets: list[str | None] = []  # the preset of each fork asked for
         self.histories: list[tuple[Any, ...]] = []
         self.run_plan: list[Any] = []  # per step: None (commit) or an exception to raise instead
         self.answers: dict[str, str] = {}
@@ -83,8 +84,12 @@ class StubServices:
             raise services.SimulationNotFound(f"no simulation named {name!r}")
         return self.sims[name]
 
-    def fork(self, source: str, new_name: str) -> FakeSim:
+    def ensure_base(self, name: str) -> FakeSim:
+        return self.get_simulation(name)
+
+    def fork(self, source: str, new_name: str, *, preset: str | None = None, gateway: Any = None) -> FakeSim:
         self.calls.append(("fork", source, new_name))
+        self.presets.append(preset)
         src = self.get_simulation(source)
         if not new_name or "/" in new_name:
             raise services.SimulationError(f"{new_name!r} is not a usable simulation name")
@@ -573,7 +578,44 @@ def test_resume_reopens_a_simulation_but_not_a_base() -> None:
     assert base.errors == [f"error: {BASE!r} is a base simulation: fork it (--fork {BASE} --name NEW) and run the fork"]
 
 
+def test_the_preset_reaches_the_fork_and_a_bad_one_is_one_line() -> None:
+    stub = StubServices()
+    run = drive(None, stub, fork=BASE, name="p1", preset="paper", commands=["fin"])
+    assert run.code == 0 and stub.presets == ["paper"]
+    asked = drive(lines(BASE, "p2", "fin"), preset="compact")
+    assert asked.code == 0 and asked.stub.presets == ["compact"]  # the prompts fork with it too
+    plain = drive(None, fork=BASE, name="p3", commands=["fin"])
+    assert plain.stub.presets == [None]  # the service picks: the source's, or the model's default
+    bad = drive(None, fork=BASE, name="p4", preset="huge", commands=["fin"])
+    assert bad.code == 1 and bad.errors == ["error: unknown preset 'huge'; choose from paper, compact"]
+    assert ("fork", BASE, "p4") not in bad.stub.calls
+
+
 # --- the real command, real services, a shipped base ---------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def scripted_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork of a base embeds its starting relationships: the real command gets the
+    scripted gateway's embedder instead of loading the bundled one."""
+    from tests.reverie.engine.fakes import routed_gateway
+
+    gateway = routed_gateway({})
+    monkeypatch.setattr("environment.gateway.get_gateway", lambda: gateway)
+
+
+@pytest.mark.django_db
+def test_command_forks_with_a_preset_and_its_fork_keeps_it() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("reverie", "--fork", BASE, "--name", "tp", "--preset", "paper", "--command", "print simulation",
+                 "--command", "fin", stdout=out, stderr=err)  # fmt: skip
+    assert err.getvalue() == ""
+    assert f"forked {BASE} into tp: step 0, February 13, 2023, 07:00:00, paper settings" in out.getvalue()
+    assert "settings:   paper preset" in out.getvalue()
+    assert services.get_simulation("tp").meta["agent_config"]["preset"] == "paper"
+    out = io.StringIO()
+    call_command("reverie", "--fork", "tp", "--name", "tp2", "--command", "fin", stdout=out, stderr=io.StringIO())
+    assert "tp2: step 0, February 13, 2023, 07:00:00, paper settings" in out.getvalue()
 
 
 @pytest.mark.django_db
@@ -626,7 +668,8 @@ def test_command_reads_stdin() -> None:
     text = out.getvalue()
     assert text.startswith("Enter the name of the forked simulation: nope\n")
     assert f"forked {BASE} into t2" in text
-    assert "Klaus Mueller has no memories yet." in text
+    # The fork remembers the base's starting relationships (embedded through the scripted gateway).
+    assert "Klaus Mueller's 2 most recent memories" in text and "Klaus Mueller knows Isabella Rodriguez: " in text
     assert "nothing to save" in text
     assert text.rstrip().endswith("exit: t2 is saved at step 0 (February 13, 2023, 07:00:00)")
     errors = err.getvalue().splitlines()
@@ -647,6 +690,10 @@ def test_command_options_are_checked() -> None:
         call_command("reverie", "--resume", "x", "--fork", BASE)
     with pytest.raises(CommandError, match="--name needs --fork"):
         call_command("reverie", "--name", "x")
+    with pytest.raises(CommandError, match="invalid choice: 'huge'"):
+        call_command("reverie", "--fork", BASE, "--name", "x", "--preset", "huge")
+    with pytest.raises(CommandError, match="--preset applies to a fork"):
+        call_command("reverie", "--resume", "x", "--preset", "paper")
 
 
 @pytest.mark.django_db

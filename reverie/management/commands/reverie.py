@@ -12,6 +12,8 @@ Unattended (no prompts, no stdin needed; exit status 1 after an error):
     python manage.py reverie --fork base_the_ville_isabella_maria_klaus --name july1 \\
         --command "run 10" --command "print persona schedule Klaus Mueller" --command fin
 
+`--preset paper|compact` picks the fork's agent settings (stored in its meta; default:
+the source's, and for a base `compact` with the bundled model, `paper` with any other).
 `--resume NAME` reopens an existing simulation (e.g. after a killed run) instead of forking.
 A model server that misbehaves costs time, not the run: failed steps are run again, and
 an outage prints one line when the run starts waiting and one when it resumes;
@@ -27,6 +29,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reverie.cli import ReverieCli
+from reverie.engine.config import PRESETS
 
 
 class Command(BaseCommand):
@@ -37,8 +40,17 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
+        from reverie.services import default_preset
+
+        default = f"{default_preset()} (follows LLM_MODEL)"
         parser.add_argument("--fork", metavar="NAME", help="the simulation to fork (a base or any simulation)")
         parser.add_argument("--name", metavar="NAME", help="the name of the new simulation")
+        parser.add_argument(
+            "--preset",
+            choices=PRESETS,
+            help="the agent settings of the fork: paper (the paper's values, for a capable model) or compact "
+            f"(tight prompts for the small bundled model); default: the source's, or for a base {default}",
+        )
         parser.add_argument(
             "--resume", metavar="NAME", help="reopen an existing (non-base) simulation instead of forking"
         )
@@ -65,6 +77,8 @@ class Command(BaseCommand):
             raise CommandError("--command needs --fork NAME --name NAME (or --resume NAME)")
         if name and not fork:
             raise CommandError("--name needs --fork NAME (the simulation to copy)")
+        if options.get("preset") and resume:
+            raise CommandError("--preset applies to a fork: a resumed run keeps the settings it was made with")
         cli = ReverieCli(
             options.get("stdin") or sys.stdin,
             options.get("stdout") or sys.stdout,
@@ -72,7 +86,7 @@ class Command(BaseCommand):
         )
         cli.stop_on_outage = bool(options.get("stop_on_outage"))
         try:
-            code = cli.main(fork=fork, name=name, resume=resume, commands=commands)
+            code = cli.main(fork=fork, name=name, resume=resume, commands=commands, preset=options.get("preset"))
         finally:
             cli.release_model()  # flushes traces and frees the model before the interpreter exits
         if code:
