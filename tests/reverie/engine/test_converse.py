@@ -1,10 +1,20 @@
 """Reacting and conversing with a scripted model: turn-taking, endings, memories."""
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 
-from reverie.engine.converse import Speaker, converse, decide_reaction, remember_conversation
+from reverie.engine.config import AgentConfig
+from reverie.engine.converse import (
+    Speaker,
+    chat_minutes,
+    converse,
+    decide_reaction,
+    in_quiet_hours,
+    remember_conversation,
+)
 from reverie.engine.memory import MemoryStream
 from reverie.engine.persona import Identity
+from reverie.engine.schemas import react_model
 from tests.reverie.engine.fakes import routed_gateway
 from tests.reverie.engine.test_persona import ISABELLA
 
@@ -87,3 +97,129 @@ async def test_reaction_decision_and_its_fallback():
     talk = '{"reasoning": "Klaus looks free", "decision": "talk"}'
     assert await decide_reaction(routed_gateway({"Should": talk}), isabella, klaus, NOW) == "talk"
     assert await decide_reaction(routed_gateway({}, default="maybe?"), isabella, klaus, NOW) == "continue"
+
+
+# --- what a chat is remembered by, and where that goes next ------------------------------------
+
+SUMMARY = "conversing about Isabella's Valentine's Day party at Hobbs Cafe"
+
+
+def party_routes(**extra):
+    return {
+        "Summarise in one phrase": json.dumps({"summary": SUMMARY}),
+        "how does": '{"summary": "Klaus is a regular at the cafe."}',
+        "next line": counting_lines(4),
+        "what should": '{"text": "Isabella learned Klaus will come to the party on the 14th."}',
+        "rate how poignant": '{"ratings": [6, 3]}',
+        **extra,
+    }
+
+
+def prompts_of(gw, purpose):
+    return [t.prompt for t in gw.recorder.traces if t.purpose == purpose]
+
+
+async def test_the_summary_is_what_the_chat_is_remembered_by_and_it_reaches_later_prompts():
+    gw = routed_gateway(party_routes())
+    isabella, klaus = speakers()
+    convo = await converse(gw, isabella, klaus, NOW, place="cafe in Hobbs Cafe")
+    stored = await remember_conversation(gw, convo, isabella, klaus, NOW)
+    assert convo.summary == SUMMARY
+    for me, other in ((isabella, klaus), (klaus, isabella)):
+        chat, memo = stored[me.name]
+        assert chat.description == SUMMARY and chat.triple == (me.name, "chat with", other.name)
+        assert memo.predicate == "plans" and "party on the 14th" in memo.description
+    # Each memo is written knowing what the chat was about.
+    assert all(SUMMARY in p for p in prompts_of(gw, "converse.memo")) and len(prompts_of(gw, "converse.memo")) == 2
+    # The chat memory's vector is the whole conversation's, not its last 300 characters.
+    whole = next(t for t in gw.embedder.encoded if SUMMARY in t and all(line in t for _, line in convo.lines))
+    chat = stored["Isabella Rodriguez"][0]
+    assert isabella.stream.index.similarities(gw.embed([whole])[0], [chat.id])[chat.id] > 0.999
+    # Half an hour later, deciding whether to talk again and talking again both see it.
+    later = NOW + timedelta(minutes=30)
+    await decide_reaction(gw, isabella, klaus, later)
+    decide = prompts_of(gw, "react.decide")[-1]
+    assert "30 minutes ago" in decide and SUMMARY in decide
+    await converse(gw, klaus, isabella, later, place="cafe in Hobbs Cafe", max_lines=1)
+    line = prompts_of(gw, "converse.line")[-1]
+    assert "30 minutes ago, Klaus Mueller and Isabella Rodriguez were " + SUMMARY in line
+
+
+async def test_fallbacks_keep_what_was_said():
+    gw = routed_gateway(party_routes(**{"Summarise in one phrase": "???", "what should": "nope"}))
+    isabella, klaus = speakers()
+    convo = await converse(gw, isabella, klaus, NOW, place="Hobbs Cafe")
+    stored = await remember_conversation(gw, convo, isabella, klaus, NOW)
+    # No summary: the chat is about what was actually said, never "X talked with Y".
+    assert convo.summary.startswith("conversing about") and "This is line number" in convo.summary
+    chat, memo = stored["Klaus Mueller"]
+    assert chat.description == convo.summary
+    assert memo.description.startswith("Klaus Mueller talked with Isabella Rodriguez about")
+    assert "This is line number" in memo.description
+    fallbacks = {t.purpose for t in gw.recorder.traces if t.outcome == "fallback"}
+    assert fallbacks == {"converse.summary", "converse.memo"}
+
+
+async def test_a_failed_line_ends_the_chat_with_nothing_invented():
+    replies = iter(['{"line": "Hi Klaus, coming to my party?", "end": false}', "<html>"])
+    gw = routed_gateway({"next line": lambda _p: next(replies, "<html>")})
+    isabella, klaus = speakers()
+    convo = await converse(gw, isabella, klaus, NOW, place="Hobbs Cafe")
+    assert convo.lines == [("Isabella Rodriguez", "Hi Klaus, coming to my party?")]
+    assert convo.ended_by == "fallback"
+
+
+async def test_what_each_line_sees(monkeypatch):
+    """Paper: 50 memories for the relationship (other's name), then 15 for each of the
+    relationship, the other's action and the last lines; the relationship is re-summed
+    before every line. Compact sums it once per speaker."""
+    import reverie.engine.converse as module
+
+    asked = []
+    real = module.retrieve
+
+    def spy(stream, index, focal_points, now, **kw):
+        asked.append(([text for text, _ in focal_points], kw["k"]))
+        return real(stream, index, focal_points, now, **kw)
+
+    monkeypatch.setattr(module, "retrieve", spy)
+    relationship = "Klaus is a regular at the cafe."
+    gw = routed_gateway(party_routes(**{"how does": json.dumps({"summary": relationship})}))
+    isabella, klaus = speakers()
+    fact = "Klaus Mueller likes cappuccino"
+    isabella.stream.add_thought("Isabella Rodriguez", "knows", "Klaus", fact, created=NOW, poignancy=3,
+                                embedding=gw.embed([fact])[0])  # fmt: skip
+    convo = await converse(gw, isabella, klaus, NOW, place="Hobbs Cafe", config=AgentConfig.paper())
+    assert len(convo.lines) == 4
+    assert (["Klaus Mueller"], 50) in asked and (["Isabella Rodriguez"], 50) in asked
+    line_focals = [focals for focals, k in asked if k == 15]
+    assert line_focals[0] == [relationship, "Klaus Mueller is ordering coffee"]  # nothing said yet
+    assert line_focals[1][:2] == [relationship, "Isabella Rodriguez is serving coffee"]
+    assert line_focals[1][2] == "Isabella Rodriguez: This is line number 1"
+    assert "This is line number 3" in line_focals[3][2] and len(line_focals[3][2].splitlines()) == 3
+    first_line = prompts_of(gw, "converse.line")[0]
+    assert relationship in first_line and "Klaus Mueller likes cappuccino" in first_line
+    assert "never talked" in first_line
+    assert len(prompts_of(gw, "converse.relationship")) >= 4  # once per line (one may be prefetched)
+    gw = routed_gateway(party_routes())
+    await converse(gw, *speakers(), NOW, place="Hobbs Cafe")
+    assert len(prompts_of(gw, "converse.relationship")) == 2  # compact: once per speaker
+
+
+async def test_the_decision_gives_a_reason_first_and_knows_they_never_talked():
+    assert list(react_model(80).model_fields) == ["reasoning", "decision"]
+    gw = routed_gateway({"Should": '{"reasoning": "she wants to invite him", "decision": "talk"}'})
+    isabella, klaus = speakers()
+    assert await decide_reaction(gw, isabella, klaus, NOW) == "talk"
+    text = prompts_of(gw, "react.decide")[0]
+    assert "Isabella Rodriguez and Klaus Mueller have never talked before." in text
+    assert all(f'"decision": "{d}"' in text for d in ("talk", "wait", "continue"))  # balanced examples
+    assert text.count('"reasoning"') == 3
+
+
+def test_chat_length_and_quiet_hours():
+    assert chat_minutes([("A", "x" * 200)]) == 1 and chat_minutes([("A", "x" * 237), ("B", "y")]) == 2
+    assert chat_minutes([]) == 1
+    assert in_quiet_hours(datetime(2023, 2, 13, 23, 30), (23, 24))
+    assert not in_quiet_hours(datetime(2023, 2, 13, 0, 30), (23, 24))
+    assert in_quiet_hours(datetime(2023, 2, 13, 2, 0), (23, 6)) and not in_quiet_hours(NOW, (23, 6))

@@ -1,7 +1,10 @@
 """Perception: vision, attention to the own arena, retention, batched poignancy."""
 
+import json
+from dataclasses import replace
 from datetime import datetime
 
+from reverie.engine.config import AgentConfig, PerceptionConfig
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.perceive import WorldEvent, attend, perceive, visible_tiles
 from reverie.engine.persona import Scratch
@@ -69,3 +72,28 @@ async def test_bad_ratings_fall_back_to_a_middling_score():
     nodes = await perceive(gw, ISABELLA, Scratch(tile=(1, 2)), MemoryStream(), SpatialMemory(), TwoRooms(), events,
                            NOW, ReflectionTrigger())  # fmt: skip
     assert [n.poignancy for n in nodes] == [4]
+
+
+async def test_without_observations_nothing_is_stored_but_people_are_still_noticed():
+    gw = routed_gateway({"rate how poignant": '{"ratings": [6]}'})
+    stream, trigger = MemoryStream(), ReflectionTrigger()
+    events = {(2, 2): [ev((2, 2), "Klaus Mueller", "Klaus is reading")]}
+    config = AgentConfig.compact().with_ablation("no_memory")
+    noticed = await perceive(gw, ISABELLA, Scratch(tile=(1, 2)), stream, SpatialMemory(), TwoRooms(), events, NOW,
+                             trigger, config=config)  # fmt: skip
+    assert [n.subject for n in noticed] == ["Klaus Mueller"]  # the agent may still react to Klaus
+    assert len(stream) == 0 and trigger.recorded == 0 and gw.recorder.traces == []
+
+
+async def test_own_perception_values_win_and_the_config_fills_in_the_rest():
+    events = {(1 + d, 2): [ev((1 + d, 2), f"Person {d}", f"Person {d} is reading")] for d in range(1, 6)}
+    gw = routed_gateway({"rate how poignant": lambda p: json.dumps({"ratings": [3] * p.count(" is reading")})})
+    config = replace(AgentConfig.compact(), perception=PerceptionConfig(vision_radius=8, attention_bandwidth=4))
+    own = Scratch(tile=(1, 2), attention_bandwidth=2)
+    nodes = await perceive(gw, ISABELLA, own, MemoryStream(), SpatialMemory(), TwoRooms(), events, NOW,
+                           ReflectionTrigger(), config=config)  # fmt: skip
+    assert len(nodes) == 2  # the persona's own bandwidth
+    unset = Scratch(tile=(1, 2), attention_bandwidth=0)
+    nodes = await perceive(gw, ISABELLA, unset, MemoryStream(), SpatialMemory(), TwoRooms(), events, NOW,
+                           ReflectionTrigger(), config=config)  # fmt: skip
+    assert len(nodes) == 4  # the config's default

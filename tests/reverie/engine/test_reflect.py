@@ -1,10 +1,12 @@
 """Reflection with a scripted model: questions -> retrieval -> cited insights -> thoughts."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
-from reverie.engine.memory import MemoryStream
+from reverie.engine.config import AgentConfig
+from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.reflect import reflect
 from tests.reverie.engine.fakes import routed_gateway
 from tests.reverie.engine.test_persona import ISABELLA
@@ -68,3 +70,32 @@ async def test_empty_memory_means_nothing_to_reflect_on():
     gw = routed_gateway({})
     assert await reflect(gw, ISABELLA, MemoryStream(), NOW) == []
     assert gw.recorder.traces == []
+
+
+async def test_the_config_sets_the_counts_and_the_prompts_show_them():
+    gw = routed_gateway({
+        "salient high-level questions": '{"questions": ["What is Klaus working on?", "Who is at the cafe?"]}',
+        "high-level insights": '{"insights": [{"text": "Klaus is devoted to his research", "because_of": [1]}]}',
+        "rate how poignant": '{"ratings": [5]}',
+    })  # fmt: skip
+    stream = await _stream(gw)
+    lines = [("Klaus Mueller", "My paper is due Friday.")]
+    chat = stream.add_chat("Isabella Rodriguez", "chat with", "Klaus Mueller", "conversing about his paper",
+                           created=NOW, poignancy=5, filling=lines)  # fmt: skip
+    base = AgentConfig.compact()
+    config = replace(base, reflection=replace(base.reflection, questions=2, retrieve_per_question=2, max_insights=4))
+    thoughts = await reflect(gw, ISABELLA, stream, NOW, config=config)
+    asked = next(t.prompt for t in gw.recorder.traces if t.purpose == "reflect.questions")
+    assert "the 2 most salient" in asked
+    assert f"Isabella Rodriguez and Klaus Mueller were {chat.description}" in asked  # chats read as who talked
+    insights = [t.prompt for t in gw.recorder.traces if t.purpose == "reflect.insights"]
+    assert len(insights) == 2 and all("Give up to 4" in p for p in insights)
+    assert all("3. " not in p.split("Statements about")[1].split("What high-level")[0] for p in insights)
+    assert len(thoughts) == 1  # the same insight twice is one thought
+
+
+def test_the_threshold_can_come_from_the_config():
+    trigger = ReflectionTrigger(threshold=20)
+    trigger.record(8)
+    assert not trigger.should_reflect() and trigger.should_reflect(8) and not trigger.should_reflect(9)
+    assert ReflectionTrigger.from_dict({"threshold": 20, "accumulated": 3}).to_dict()["threshold"] == 20

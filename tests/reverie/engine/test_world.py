@@ -8,7 +8,8 @@ from itertools import pairwise
 import pytest
 
 from reverie.engine.config import AgentConfig
-from reverie.engine.persona import Identity, Scratch
+from reverie.engine.converse import chat_minutes
+from reverie.engine.persona import Action, Identity, Scratch
 from reverie.engine.world import Agent, World, whisper
 from reverie.town import load_maze
 from tests.reverie.engine.fakes import routed_gateway
@@ -44,8 +45,9 @@ def _options(prompt: str, after: str, prefix: str) -> str:
 GOOD = {
     "wake up today": '{"hour": 6}',
     "plan for today in broad strokes": '{"items": ["wake up", "go to the cafe", "study", "sleep"]}',
-    "Split that time into blocks": '{"blocks": [{"activity": "having coffee at the cafe", "hours": 4}, '
-    '{"activity": "studying", "hours": 6}, {"activity": "reading", "hours": 6}]}',
+    "Split that time into blocks": '{"blocks": [{"start": "06:00", "end": "10:00", '
+    '"activity": "having coffee at the cafe"}, {"start": "10:00", "end": "16:00", "activity": "studying"}, '
+    '{"start": "16:00", "end": "22:00", "activity": "reading"}]}',
     "List the steps": '{"subtasks": [{"activity": "ordering coffee", "minutes": 30}, '
     '{"activity": "drinking coffee", "minutes": 30}]}',
     "Where?": lambda p: json.dumps({"place": _options(p, "knows: ", "Hobbs Cafe")}),
@@ -137,3 +139,77 @@ async def test_reflection_fires_inside_a_running_world(maze):
     thoughts = [n for a in world.agents.values() for n in a.stream.by_kind("thought") if n.predicate == "reflects"]
     assert thoughts and all(n.evidence for n in thoughts)
     assert all(a.trigger.reflections >= 1 for a in world.agents.values() if a.stream.count("event") >= 2)
+
+
+# --- reacting and talking, one agent pair at a time ----------------------------------------------
+
+CHAT_SUMMARY = "conversing about Isabella's Valentine's Day party at Hobbs Cafe"
+
+
+def pair_at_the_cafe(maze, now, config=None):
+    """Isabella and Maria side by side in Hobbs Cafe, each busy with something."""
+    agents = make_agents(maze)[:2]
+    tile = maze.spawn_tile("Isabella Rodriguez bed")
+    for agent, doing in zip(agents, ("wiping the counter", "drinking coffee"), strict=True):
+        agent.scratch.tile = tile
+        agent.scratch.action = Action(address=maze.address_at(*tile), description=doing, start=now, minutes=30,
+                                      event=(agent.name, "is", doing))  # fmt: skip
+    return World(maze, agents, now=now, run="test", config=config), agents
+
+
+async def test_the_rules_come_before_any_model_call(maze):
+    gw = routed_gateway({"Should": '{"reasoning": "she has news", "decision": "talk"}'})
+    late = datetime(2023, 2, 13, 23, 30)
+    world, (isabella, maria) = pair_at_the_cafe(maze, late, AgentConfig.paper())  # quiet hours (23, 24)
+    events = world.events_by_tile()
+    assert await world._consider_reacting(gw, isabella, events, late, {maria.name}) is None
+    assert gw.recorder.traces == []
+    world, (isabella, maria) = pair_at_the_cafe(maze, START)
+    events = world.events_by_tile()
+    isabella.scratch.chat.cooldown[maria.name] = 5  # the per-pair buffer
+    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}) is None
+    del isabella.scratch.chat.cooldown[maria.name]
+    maria.scratch.action.description = "sleeping"
+    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}) is None
+    assert gw.recorder.traces == []
+    maria.scratch.action.description = "drinking coffee"
+    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}) == (isabella, maria)
+    assert [t.purpose for t in gw.recorder.traces if t.kind != "embed"] == ["react.decide"]
+
+
+async def test_a_chat_is_everyones_action_and_the_plans_interruption(maze, monkeypatch):
+    import reverie.engine.world as module
+
+    revised = []
+
+    async def revise(gw, identity, scratch, now, interruption, minutes):
+        revised.append((identity.name, interruption, minutes))
+
+    monkeypatch.setattr(module, "revise_for_interruption", revise)
+    gw = routed_gateway({
+        "Summarise in one phrase": json.dumps({"summary": CHAT_SUMMARY}),
+        "next line": '{"line": "You must come to my party on the 14th!", "end": true}',
+        "rate how poignant": '{"ratings": [7, 2]}',
+    })  # fmt: skip
+    world, (isabella, maria) = pair_at_the_cafe(maze, START)
+    lines = await world._talk(gw, isabella, maria, START)
+    assert lines == [("Isabella Rodriguez", "You must come to my party on the 14th!")]
+    minutes = chat_minutes(lines)
+    assert sorted(revised) == [("Isabella Rodriguez", CHAT_SUMMARY, minutes), ("Maria Lopez", CHAT_SUMMARY, minutes)]
+    for me, other in ((isabella, maria), (maria, isabella)):
+        assert me.scratch.action.description == CHAT_SUMMARY
+        assert me.scratch.action.event == (me.name, "chat with", other.name)
+        assert me.trigger.accumulated == 7  # the chat counts toward reflection
+    # Others see what the chat is about.
+    seen = {e.description for es in world.events_by_tile().values() for e in es}
+    assert f"Isabella Rodriguez is {CHAT_SUMMARY}" in seen
+    # Without count_chats the chat does not count; with no line said nothing happens at all.
+    config = AgentConfig.compact()
+    world, (isabella, maria) = pair_at_the_cafe(maze, START, replace(config, reflection=replace(
+        config.reflection, count_chats=False)))  # fmt: skip
+    await world._talk(gw, isabella, maria, START)
+    assert isabella.trigger.accumulated == 0
+    world, (isabella, maria) = pair_at_the_cafe(maze, START)
+    assert await world._talk(routed_gateway({}, default="<html>"), isabella, maria, START) == []
+    assert isabella.scratch.chat.partner is None and isabella.stream.count("chat") == 0
+    assert isabella.scratch.action.description == "wiping the counter" and maria.name in isabella.scratch.chat.cooldown
