@@ -6,9 +6,9 @@ a 404. Persona names may contain "/" (`</script>` does), so the persona part is 
 `<path:name>`; it is only ever looked up in the database, never used as a path.
 """
 
-from django.urls import path
+from django.urls import include, path
 
-from environment.smallville import views
+from environment.smallville import eval_views, views
 
 urlpatterns = [
     path("simulator_home", views.simulator_home, name="simulator_home"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("replay_persona_state/<str:sim>/<int:step>/<path:name>/", views.persona_state, name="persona_state"),
     path("sim/<str:sim>/log/", views.log, name="sim_log"),
     path("sim/<str:sim>/plots/", views.plots, name="sim_plots"),
+    path("sim/<str:sim>/eval/", include(eval_views)),
     path("sims/fork/", views.fork, name="sim_fork"),
     path("sims/<str:sim>/delete/", views.delete, name="sim_delete"),
     path("api/sim/<str:sim>/", views.api_sim, name="api_sim"),
