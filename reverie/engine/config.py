@@ -116,7 +116,7 @@ class ReflectionConfig:
 class PlanningConfig:
     enabled: bool = True  # off: no daily plan; the agent follows its standing routine only
     daily_revision: bool = True  # revise `currently` and the daily requirement each morning
-    revision_memories: int = 30  # memories retrieved per focal point for the revision
+    revision_memories: int = 5  # memories retrieved per focal point for the day's planning (paper: 30)
     # compact-only heuristics (None/False in `paper`):
     wake_up_range: tuple[int, int] = (4, 11)  # the hours a wake-up answer may name
     waking_hours: int | None = 16  # force the schedule to fill this many waking hours
@@ -187,10 +187,10 @@ class MemoryAccess:
 # --- per-purpose call settings -------------------------------------------------------------
 
 _COMPACT_CALLS: dict[str, CallSettings] = {
-    "plan.identity": CallSettings(120, max_chars=200),
+    "plan.identity": CallSettings(160, max_chars=200),
     "plan.wake_up": CallSettings(12),
     "plan.daily": CallSettings(160, max_chars=60),
-    "plan.hourly": CallSettings(220, max_chars=50),
+    "plan.hourly": CallSettings(340, max_chars=50),
     "plan.decompose": CallSettings(220, max_chars=50),
     "plan.revise": CallSettings(160, max_chars=50),
     "plan.location": CallSettings(40),
@@ -313,7 +313,11 @@ class AgentConfig:
             perception=PerceptionConfig(vision_radius=8, attention_bandwidth=8, retention=8),
             reflection=ReflectionConfig(retrieve_per_question=30),
             planning=PlanningConfig(
-                wake_up_range=(0, 23), waking_hours=None, guess_place=False, personal_examples=False
+                revision_memories=30,
+                wake_up_range=(0, 23),
+                waking_hours=None,
+                guess_place=False,
+                personal_examples=False,
             ),
             conversation=ConversationConfig(
                 max_lines=16,

@@ -1,6 +1,7 @@
 """A persona's identity and working state ("scratch"), as plain serialisable data.
 
-Identity is who the agent is (it changes slowly: `currently` is revised once a day).
+Identity is who the agent is. It changes slowly: `currently` and the daily requirement
+are revised each morning from retrieved memories (plan.revise_identity).
 Scratch is what the agent is doing now: today's plan, the hour-by-hour schedule and
 its decomposition into 5-15 minute subtasks, the current action with its place,
 emoji and event triples, the conversation it is in, and the path it is walking.
@@ -27,6 +28,7 @@ class Identity:
     lifestyle: str  # e.g. "goes to bed around 11pm, wakes up around 6am"
     living_area: str  # address of home, world:sector:arena
     daily_requirement: str = ""  # standing goals the daily plan must serve
+    workplace: str = ""  # where they work or study (a sector name), "" if nowhere in particular
 
     @property
     def first_name(self) -> str:
@@ -46,10 +48,17 @@ class Identity:
 
 @dataclass
 class ScheduleItem:
-    """One entry of the hourly schedule or of a decomposition: an activity and its length."""
+    """One entry of the hourly schedule or of a decomposition: an activity and its length.
+
+    `start` (minutes after midnight) is set on hourly-schedule blocks: the clock time
+    the plan put the block at. The schedule is contiguous (it always sums to 24 hours),
+    so `start` equals the sum of the minutes before it; stored schedules without it
+    still load and work.
+    """
 
     activity: str
     minutes: int
+    start: int | None = None
 
 
 @dataclass

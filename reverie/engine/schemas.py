@@ -25,21 +25,70 @@ Short = Annotated[str, Field(min_length=2, max_length=60), AfterValidator(_has_w
 Activity = Annotated[str, Field(min_length=2, max_length=50), AfterValidator(_has_words)]
 
 
+# --- planning ----------------------------------------------------------------------------
+# The classes are the compact defaults; the `*_model` builders make the same shapes
+# with the caps a config asks for (built per call).
+
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")]  # "17:00"; "24:00" is midnight
+
+
+def _text(min_length: int, max_length: int) -> Any:
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_has_words)]
+
+
 class WakeUp(BaseModel):
     hour: int = Field(ge=4, le=11)
+
+
+def wake_up_model(low: int, high: int) -> type[BaseModel]:
+    """The wake-up hour, limited to `low`..`high` (the compact range is 4-11; paper 0-23)."""
+    return create_model("WakeUp", hour=(int, Field(ge=low, le=high)))  # type: ignore[call-overload,no-any-return]
+
+
+class IdentityRevision(BaseModel):
+    """The morning revision of who the persona is today (`plan.identity`)."""
+
+    currently: Annotated[str, Field(min_length=5, max_length=200), AfterValidator(_has_words)]
+    daily_requirement: Annotated[str, Field(min_length=5, max_length=200), AfterValidator(_has_words)]
+
+
+def identity_revision_model(max_chars: int) -> type[BaseModel]:
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "IdentityRevision", currently=(_text(5, max_chars), ...), daily_requirement=(_text(5, max_chars), ...)
+    )
 
 
 class DailyPlan(BaseModel):
     items: list[Short] = Field(min_length=4, max_length=8)
 
 
+def daily_plan_model(max_chars: int) -> type[BaseModel]:
+    items: Any = list[_text(2, max_chars)]  # type: ignore[misc]
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "DailyPlan", items=(items, Field(min_length=4, max_length=8))
+    )
+
+
 class Block(BaseModel):
+    """One block of the day's schedule, at clock times (24-hour "HH:MM")."""
+
+    start: Clock
+    end: Clock
     activity: Activity
-    hours: int = Field(ge=1, le=6)
 
 
 class HourlyPlan(BaseModel):
-    blocks: list[Block] = Field(min_length=3, max_length=10)
+    blocks: list[Block] = Field(min_length=3, max_length=12)
+
+
+def hourly_plan_model(max_chars: int) -> type[BaseModel]:
+    block = create_model(  # type: ignore[call-overload]
+        "Block", start=(Clock, ...), end=(Clock, ...), activity=(_text(2, max_chars), ...)
+    )
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "HourlyPlan",
+        blocks=(list[block], Field(min_length=3, max_length=12)),  # type: ignore[valid-type]
+    )
 
 
 class Subtask(BaseModel):
@@ -53,6 +102,17 @@ class Decomposition(BaseModel):
 
 class Revision(BaseModel):
     subtasks: list[Subtask] = Field(min_length=1, max_length=6)
+
+
+def subtasks_model(name: str, max_chars: int, *, min_items: int, max_items: int) -> type[BaseModel]:
+    """Decomposition (2-8 subtasks) or Revision (1-6) with activities capped at `max_chars`."""
+    subtask = create_model(  # type: ignore[call-overload]
+        "Subtask", activity=(_text(2, max_chars), ...), minutes=(int, Field(ge=5, le=60))
+    )
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        name,
+        subtasks=(list[subtask], Field(min_length=min_items, max_length=max_items)),  # type: ignore[valid-type]
+    )
 
 
 class ActionDetails(BaseModel):

@@ -164,8 +164,10 @@ class World:
             action = agent.scratch.action
             # Someone waited for was busy; once the wait is over, they may be approached.
             waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
-            if action is None or action.finished(now):
-                agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now, self.places_for(agent))
+            # A new day is planned at its first step (as the original does), whatever is going on.
+            if action is None or action.finished(now) or agent.scratch.is_new_day(now):
+                agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now, self.places_for(agent),
+                                                         stream=agent.stream, config=self.config)  # fmt: skip
                 agent.scratch.path, agent.scratch.path_set = [], False
             agent.scratch.now = now
             # Only what was newly noticed can prompt a reaction: an agent does not

@@ -69,3 +69,22 @@ def test_schedule_index_by_cumulative_minutes():
     assert s.schedule_index(datetime(2023, 2, 13, 6, 0)) == 1
     assert s.schedule_index(datetime(2023, 2, 13, 7, 30)) == 2
     assert s.schedule_index(datetime(2023, 2, 13, 23, 0)) == 2
+
+
+def test_the_workplace_is_part_of_the_identity():
+    data = {**identity_to_dict(ISABELLA), "workplace": "Hobbs Cafe", "relationships": {"Maria Lopez": "a regular"}}
+    again = identity_from_dict(data)
+    assert again.workplace == "Hobbs Cafe"  # base personas.yaml has it; unknown keys are still dropped
+    assert identity_from_dict({k: v for k, v in data.items() if k != "workplace"}).workplace == ""
+
+
+def test_schedule_blocks_keep_their_clock_time_and_old_scratches_still_load():
+    s = Scratch(hourly_schedule=[ScheduleItem("sleeping", 420, start=0), ScheduleItem("party", 1020, start=420)])
+    again = scratch_from_dict(scratch_to_dict(s))
+    assert [i.start for i in again.hourly_schedule] == [0, 420]
+    stored = scratch_to_dict(s)
+    for item in stored["hourly_schedule"]:
+        del item["start"]  # stored before blocks had a start
+    old = scratch_from_dict(stored)
+    assert [i.start for i in old.hourly_schedule] == [None, None]
+    assert old.schedule_index(datetime(2023, 2, 13, 8, 0)) == 1
