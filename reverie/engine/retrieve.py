@@ -142,7 +142,9 @@ def min_max_normalise(values: np.ndarray) -> np.ndarray:
     low, high = float(values.min()), float(values.max())
     if high - low <= 0.0:
         return np.full(values.shape, 0.5)
-    return (values - low) / (high - low)
+    scaled = values - low
+    scaled /= high - low
+    return scaled
 
 
 def _focal_items(focal_points: FocalPoints) -> list[tuple[str, np.ndarray]]:
@@ -159,8 +161,11 @@ def _focal_items(focal_points: FocalPoints) -> list[tuple[str, np.ndarray]]:
 def _raw_recency(ages_seconds: np.ndarray, ids: np.ndarray, config: RetrievalConfig) -> np.ndarray:
     if config.recency_mode == "hours":
         # A last access "in the future" (clock skew in restored data) counts as now.
-        units = np.maximum(ages_seconds, 0.0) / config.recency_unit_seconds
-        return np.power(config.recency_decay, units)
+        # decay ** (age / unit) as exp(age * log(decay) / unit), in place: the same
+        # value to ~1e-16 and several times faster than np.power on a large stream.
+        exponent = np.maximum(ages_seconds, 0.0)
+        exponent *= math.log(config.recency_decay) / config.recency_unit_seconds
+        return np.exp(exponent, out=exponent)
     # rank: 0 for the most recently accessed node, ties in last access by newer id.
     # Candidates come in ascending id order, so a stable sort of the reversed ages
     # breaks ties by the newer id; access mostly follows id order, which the stable
@@ -208,23 +213,27 @@ def retrieve(
 
     ids = found.ids
     # Integer microseconds, so ages equal (now - last_accessed).total_seconds() exactly.
-    ages = (time_code(now) - stream.access_codes(found.positions)) / 1e6
+    ages = np.subtract(time_code(now), stream.access_codes(found.positions)) / 1e6
     raw_recency = _raw_recency(ages, ids, config)
     recency = min_max_normalise(raw_recency)
     importance = min_max_normalise(found.poignancy)
-    base = config.recency_weight * recency + config.importance_weight * importance
-    similarity_array = getattr(index, "similarity_array", None)
+    base = config.recency_weight * recency
+    base += config.importance_weight * importance
+    similarity_arrays = getattr(index, "similarity_arrays", None)
+    if similarity_arrays is not None:  # InMemoryVectorIndex: arrays in, arrays out
+        similarities = similarity_arrays([vector for _, vector in items], ids)
+    else:  # any other VectorIndex: the dict protocol
+        id_list = ids.tolist()
+        similarities = np.zeros((len(items), len(id_list)), dtype=np.float64)
+        for j, (_, vector) in enumerate(items):
+            answer = index.similarities(vector, id_list)
+            similarities[j] = np.fromiter((answer.get(i, 0.0) for i in id_list), dtype=np.float64, count=len(id_list))
 
     touched: dict[int, None] = {}
-    for text, vector in items:
-        if similarity_array is not None:
-            similarity = similarity_array(vector, ids)
-        else:  # any other VectorIndex: the dict protocol
-            id_list = ids.tolist()
-            answer = index.similarities(vector, id_list)
-            similarity = np.fromiter((answer.get(i, 0.0) for i in id_list), dtype=np.float64, count=len(id_list))
+    for (text, _), similarity in zip(items, similarities, strict=True):
         relevance = min_max_normalise(similarity)
-        scores = base + config.relevance_weight * relevance
+        scores = config.relevance_weight * relevance
+        scores += base
         top = _top_k(scores, ages, ids, k)
         result[text] = [
             ScoredNode(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -15,8 +15,9 @@ from reverie.engine.memory import (
     ReflectionTrigger,
     normalise_keyword,
     should_reflect,
+    time_code,
 )
-from reverie.engine.ports import InMemoryVectorIndex, VectorIndex
+from reverie.engine.ports import BLAS_MIN_ROWS, InMemoryVectorIndex, VectorIndex
 
 T0 = datetime(2023, 2, 13, 9, 0, 0)
 
@@ -376,3 +377,135 @@ def test_many_nodes_views_stay_consistent():
     by_kw = stream.by_keywords(["p3", "o7"])
     brute = sorted((n for n in active if {"p3", "o7"} & n.keywords), key=lambda n: -n.id)
     assert by_kw == brute
+
+
+# --- column arrays (what retrieval scores from) --------------------------------------------
+
+
+def columns_agree_with_nodes(stream: MemoryStream) -> None:
+    """The candidate columns hold exactly the active nodes' ids, poignancy and last access."""
+    found = stream.candidates()
+    active = stream.all()
+    assert found.ids.tolist() == [n.id for n in active]
+    assert found.poignancy.tolist() == [float(n.poignancy) for n in active]
+    assert stream.access_codes(found.positions).tolist() == [time_code(n.last_accessed) for n in active]
+
+
+def test_time_code_differences_are_exact_total_seconds():
+    a, b = datetime(2023, 2, 13, 7, 0, 0, 123457), datetime(2023, 2, 15, 23, 59, 59, 999999)
+    assert (time_code(b) - time_code(a)) / 1e6 == (b - a).total_seconds()
+    aware = datetime(2023, 2, 13, 9, tzinfo=UTC)
+    assert time_code(aware) == time_code(datetime(2023, 2, 13, 9))
+    assert time_code(aware.astimezone(timezone(timedelta(hours=-8)))) == time_code(aware)
+
+
+def test_columns_follow_add_touch_expire_and_grow():
+    stream = MemoryStream()
+    for i in range(3000):  # past the initial capacity of 1024 rows: two doublings
+        if i % 4 == 3:
+            stream.add_thought("me", "reflects", f"o{i}", f"thought {i}", created=at(i), poignancy=1 + i % 10)
+        else:
+            event(stream, "me", "is", f"o{i}", i, poignancy=1 + i % 10, expiration=at(i + 50) if i % 9 == 0 else None)
+    columns_agree_with_nodes(stream)
+    before = stream.candidates(("event",))
+    assert stream.candidates(("event",)) is before  # cached while nothing changes
+
+    stream.touch([5, 17, 2999], at(10_000))
+    columns_agree_with_nodes(stream)
+    assert stream.access_codes(np.array([4, 16])).tolist() == [time_code(at(10_000))] * 2  # rows of ids 5, 17
+    assert stream.candidates(("event",)) is before  # a touch changes access, not the candidate set
+
+    expired = stream.expire(at(1000))
+    assert expired
+    columns_agree_with_nodes(stream)
+    after = stream.candidates(("event",))
+    assert after is not before and not set(after.ids.tolist()) & {n.id for n in expired}
+    assert after.ids.tolist() == [n.id for n in stream.by_kind("event")]
+    assert stream.candidates(("thought",)).ids.tolist() == [n.id for n in stream.by_kind("thought")]
+    new = event(stream, "me", "is", "new", 5000)
+    assert stream.candidates(("event",)).ids[-1] == new.id  # an add refreshes the cached set
+
+
+def test_candidates_skip_idle_and_exclude_thought_predicates():
+    stream = MemoryStream()
+    seen = event(stream, "Isabella", "plans", "party")  # an event's predicate is never excluded
+    idle = stream.add_event("bed", "is", "idle", "bed is idle", created=T0, poignancy=1)
+    idle_word = stream.add_event("desk", "is", "x", "the desk is Idle now", created=T0, poignancy=1)
+    reflection = stream.add_thought("me", "reflects", "x", "an insight", created=T0, poignancy=5)
+    plan = stream.add_thought("me", "plans", "y", "a plan note", created=T0, poignancy=5)
+    known = stream.add_thought("me", "knows", "z", "a fact", created=T0, poignancy=5)
+    chat = stream.add_chat("me", "chat with", "you", "idle talk", created=T0, poignancy=3, filling=[])
+
+    def ids(**kw) -> list[int]:
+        return stream.candidates(**kw).ids.tolist()
+
+    assert ids() == [n.id for n in stream.all()]
+    assert ids(skip_idle=True) == [seen.id, reflection.id, plan.id, known.id]
+    assert ids(kinds=("chat",)) == [chat.id] and ids(kinds="chat") == [chat.id]
+    assert ids(kinds=("event", "thought"), exclude_predicates=("reflects",)) == [
+        seen.id, idle.id, idle_word.id, plan.id, known.id
+    ]  # fmt: skip
+    assert ids(kinds=("thought",), exclude_predicates=["plans", "reflects", "never used"]) == [known.id]
+    assert ids(kinds=("thought",), exclude_predicates="plans") == [reflection.id, known.id]
+    with pytest.raises(ValueError, match="unknown memory kind"):
+        stream.candidates(("dream",))  # type: ignore[arg-type]
+
+
+def test_columns_are_rebuilt_by_from_dict():
+    stream = MemoryStream()
+    tz = datetime(2023, 2, 13, 9, tzinfo=UTC)
+    for i in range(40):
+        stream.add_event("a", "is", f"o{i}", f"e {i}", created=tz + timedelta(minutes=i), poignancy=1 + i % 10,
+                         expiration=tz + timedelta(minutes=i + 5) if i % 4 == 0 else None)  # fmt: skip
+    stream.add_thought("a", "reflects", "b", "insight", created=tz, poignancy=9, evidence=[1, 2])
+    stream.touch([3, 7, 41], tz + timedelta(hours=3))
+    stream.expire(tz + timedelta(minutes=20))
+    restored = MemoryStream.from_dict(json.loads(json.dumps(stream.to_dict())))
+    columns_agree_with_nodes(restored)
+    for kw in ({}, {"kinds": ("event",)}, {"skip_idle": True, "exclude_predicates": ("reflects",)}):
+        mine, theirs = stream.candidates(**kw), restored.candidates(**kw)
+        assert theirs.ids.tolist() == mine.ids.tolist()
+        assert restored.access_codes(theirs.positions).tolist() == stream.access_codes(mine.positions).tolist()
+    restored.touch([41], tz + timedelta(hours=5))
+    columns_agree_with_nodes(restored)
+
+
+def test_index_similarity_arrays_match_the_dict_protocol():
+    rng = np.random.default_rng(5)
+    index = InMemoryVectorIndex(capacity=8)
+    vectors = rng.normal(size=(300, 6))
+    for i, v in enumerate(vectors):
+        if i % 7:  # every 7th id has no vector
+            index.add(i, "event", v, T0)
+    queries = [rng.normal(size=6) for _ in range(3)]
+    ids = np.array([0, 299, 5, 7, 14, 1000, 3, 3], dtype=np.int64)  # missing, unknown and repeated ids
+    got = index.similarity_arrays(queries, ids)
+    assert got.shape == (3, len(ids)) and got.dtype == np.float64
+    for row, query in zip(got, queries, strict=True):
+        answer = index.similarities(query, ids.tolist())
+        assert row.tolist() == [answer.get(i, 0.0) for i in ids.tolist()]
+    np.testing.assert_array_equal(index.similarity_array(queries[0], ids), got[0])
+    assert InMemoryVectorIndex().similarity_array(queries[0], ids).tolist() == [0.0] * len(ids)
+    with pytest.raises(ValueError, match="dimensions"):
+        index.similarity_array(np.ones(4), ids)
+    # An id the dense id -> row array cannot hold switches it off; answers stay the same.
+    index.add(10**12, "event", rng.normal(size=6), T0)
+    sparse = index.similarity_arrays(queries, [*ids.tolist(), 10**12])
+    np.testing.assert_array_equal(sparse[:, :-1], got)
+    assert sparse[0, -1] == index.similarities(queries[0], [10**12])[10**12]
+
+
+def test_index_blocked_product_for_several_queries_on_a_large_matrix():
+    rng = np.random.default_rng(9)
+    n = BLAS_MIN_ROWS + 700  # above the threshold: the blocked several-query product
+    index = InMemoryVectorIndex(4, capacity=n)
+    for i, v in enumerate(rng.normal(size=(n, 4))):
+        index.add(i + 1, "event", v, T0)
+    queries = [rng.normal(size=4) for _ in range(3)]
+    ids = np.arange(1, n + 1)
+    together = index.similarity_arrays(queries, ids)
+    for row, query in zip(together, queries, strict=True):
+        np.testing.assert_allclose(row, index.similarity_array(query, ids), atol=1e-6)
+        some = ids[::97].tolist()
+        answer = index.similarities(query, some)
+        np.testing.assert_allclose(row[::97], [answer[i] for i in some], atol=1e-6)

@@ -346,3 +346,116 @@ def test_retrieve_for_perception_by_keywords():
     assert retrieve_for_perception(stream, []) == []
     with pytest.raises(ValueError, match="triple"):
         retrieve_for_perception(stream, [("only", "two")])
+
+
+# --- the vectorised path -----------------------------------------------------------------
+
+
+class DictOnlyIndex:
+    """A VectorIndex with only the protocol's dict method (no similarity_arrays)."""
+
+    def __init__(self, inner: InMemoryVectorIndex) -> None:
+        self.inner = inner
+
+    def add(self, node_id, kind, vector, created):
+        self.inner.add(node_id, kind, vector, created)
+
+    def similarities(self, query, node_ids):
+        return self.inner.similarities(query, node_ids)
+
+
+def reference_top_k(stream, query, now, k, config, kinds=("event", "thought"), exclude=()) -> list[int]:
+    """Straight from the module docstring, one node at a time in plain Python."""
+    nodes = [
+        n for n in stream.all()
+        if n.kind in kinds and "idle" not in n.description.lower().split()
+        and not (n.kind == "thought" and n.predicate in exclude)
+    ]  # fmt: skip
+    index = stream.index
+    unit_q = query / np.linalg.norm(query)
+    ages = [max((now - n.last_accessed).total_seconds(), 0.0) for n in nodes]
+    if config.recency_mode == "hours":
+        raw = [config.recency_decay ** (a / config.recency_unit_seconds) for a in ages]
+    else:
+        order = sorted(range(len(nodes)), key=lambda i: (ages[i], -nodes[i].id))
+        raw = [0.0] * len(nodes)
+        for rank, i in enumerate(order):
+            raw[i] = config.recency_decay**rank
+    sims = [float(index.vector(n.id) @ unit_q) if n.id in index else 0.0 for n in nodes]
+
+    def norm(values: list[float]) -> list[float]:
+        lo, hi = min(values), max(values)
+        return [0.5] * len(values) if hi == lo else [(v - lo) / (hi - lo) for v in values]
+
+    scores = [
+        config.recency_weight * r + config.relevance_weight * v + config.importance_weight * m
+        for r, v, m in zip(norm(raw), norm(sims), norm([float(n.poignancy) for n in nodes]), strict=True)
+    ]
+    best = sorted(range(len(nodes)), key=lambda i: (-round(scores[i], 12), ages[i], -nodes[i].id))
+    return [nodes[i].id for i in best[:k]]
+
+
+def random_stream(rng: np.random.Generator, n: int, dim: int) -> MemoryStream:
+    stream = MemoryStream()
+    for i in range(n):
+        kind = ("thought", "event", "event", "chat", "event")[i % 5]
+        text = f"n{i} is idle" if i % 23 == 0 else f"n{i}"
+        vector = None if i % 17 == 0 else rng.normal(size=dim).tolist()
+        expiration = hours(i * 48 / n + 2) if i % 13 == 0 else None
+        if kind == "thought":
+            embedding = None if vector is None else np.array(vector)
+            node = stream.add_thought("me", ("reflects", "plans", "knows")[i % 3], text, text,
+                                      created=hours(i * 48 / n), poignancy=int(rng.integers(1, 11)),
+                                      embedding=embedding, expiration=expiration)  # fmt: skip
+        else:
+            extra = {"expiration": expiration} if kind == "event" else {}
+            node = add(stream, text, at=i * 48 / n, poignancy=int(rng.integers(1, 11)), vector=vector, kind=kind,
+                       **extra)  # fmt: skip
+        if i % 3 == 0:
+            stream.touch([node.id], hours(rng.uniform(0, 48)))
+    stream.expire(hours(45))
+    return stream
+
+
+@pytest.mark.parametrize("mode", ["hours", "rank"])
+def test_vectorised_path_matches_a_plain_python_reference(mode):
+    rng = np.random.default_rng(23)
+    stream = random_stream(rng, 1500, 12)
+    config = RetrievalConfig(recency_weight=0.7, relevance_weight=1.3, importance_weight=0.9, recency_mode=mode)
+    queries = {f"q{j}": rng.normal(size=12) for j in range(3)}
+    now = hours(50)
+    got = retrieve(stream, None, queries, now, k=25, config=config, touch=False)
+    via_dicts = retrieve(stream, DictOnlyIndex(stream.index), queries, now, k=25, config=config, touch=False)
+    for text, query in queries.items():
+        assert ids(got[text]) == reference_top_k(stream, query, now, 25, config)
+        assert ids(via_dicts[text]) == ids(got[text])
+        assert [s.score for s in via_dicts[text]] == [s.score for s in got[text]]
+    chats = retrieve_one(stream, None, "q", queries["q0"], now, k=10, kinds=("chat",), config=config, touch=False)
+    assert ids(chats) == reference_top_k(stream, queries["q0"], now, 10, config, kinds=("chat",))
+    pruned = retrieve_one(stream, None, "q", queries["q1"], now, k=40, config=config, touch=False,
+                          exclude_predicates=("reflects", "plans"))  # fmt: skip
+    assert ids(pruned) == reference_top_k(stream, queries["q1"], now, 40, config, exclude=("reflects", "plans"))
+
+
+def test_touch_by_retrieval_moves_recency_in_the_columns():
+    stream = MemoryStream()
+    a = add(stream, "a", at=0, poignancy=5, vector=[1, 0])
+    b = add(stream, "b", at=0, poignancy=5, vector=[1, 0])
+    [first] = retrieve_one(stream, None, "q", Q, hours(10), k=1)
+    assert first.node is b and b.last_accessed == hours(10)
+    # b was touched at 10 h, so at 11 h it is the more recent one by far.
+    got = {s.node.id: s for s in retrieve_one(stream, None, "q", Q, hours(11), touch=False)}
+    assert got[b.id].raw_recency == pytest.approx(0.995) and got[a.id].raw_recency == pytest.approx(0.995**11)
+
+
+def test_exclude_predicates_leaves_out_thoughts_only():
+    stream = MemoryStream()
+    seen = stream.add_event("me", "reflects", "light", "light reflects on water", created=hours(0), poignancy=5,
+                            embedding=np.array([1.0, 0]))  # fmt: skip
+    insight = add(stream, "an insight", kind="thought", vector=[1, 0])
+    stream.add_thought("me", "reflects", "x", "a reflection", created=hours(0), poignancy=5, embedding=np.ones(2))
+    stream.add_thought("me", "plans", "y", "a plan note", created=hours(0), poignancy=5, embedding=np.ones(2))
+    everything = ids(retrieve_one(stream, None, "q", Q, hours(1), touch=False))
+    assert len(everything) == 4
+    kept = ids(retrieve_one(stream, None, "q", Q, hours(1), exclude_predicates=("reflects", "plans")))
+    assert set(kept) == {seen.id, insight.id}  # the event keeps its predicate "reflects"
