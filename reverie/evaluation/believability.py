@@ -35,6 +35,7 @@ QUESTIONS_FILE = Path(__file__).resolve().parent / "questions.yaml"
 # The paper's TrueSkill means (Figure 8) for comparison: full architecture first.
 PAPER_MU = {"full": 29.89, "no_reflection": 26.88, "no_reflection_no_planning": 25.64, "no_memory": 21.21}
 
+
 @dataclass(frozen=True)
 class Question:
     category: str
