@@ -17,15 +17,16 @@ def render_home(
 ) -> HttpResponse:
     """The landing page; the forms on it (fork, delete) come back here with `form_error` shown.
 
-    `fork` refills the fork form (`source`, `name`) after a refused fork.
+    `fork` refills the fork form (`source`, `name`, `preset`) after a refused fork.
     """
-    from reverie.selectors import simulations_overview
+    from reverie.selectors import fork_presets, simulations_overview
 
     context = {
         "summary": running_summary(),
         "sims": simulations_overview(),
         "form_error": form_error,
         "fork": fork or {},
+        "presets": fork_presets(),
     }
     return render(request, "environment/home.html", context, status=status)
 

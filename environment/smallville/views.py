@@ -28,8 +28,13 @@ MAX_FRAMES = 500
 
 
 def _sim(name: str) -> Simulation:
+    """The simulation, read only: a GET never loads a base (only a fork, a POST, does)."""
     try:
         return services.get_simulation(name)
+    except services.BaseNotLoaded:
+        raise Http404(
+            _("This base simulation is not loaded yet: run python manage.py prepare, or fork it from the home page.")
+        ) from None
     except services.SimulationError:
         raise Http404(_("There is no simulation with that name.")) from None
 
@@ -178,6 +183,7 @@ def persona_state(request: HttpRequest, sim: str, step: int, name: str) -> HttpR
         "shown_more": len(memories) > 1000,
         "query": query,
         "others": [p for p in found.personas.values_list("name", flat=True) if p != name],
+        "preset": selectors.preset_of(found),
         "prev_step": step - 1 if step > 0 else None,
         "next_step": step + 1 if step < _last_step(found) else None,
     }
@@ -197,6 +203,7 @@ def api_sim(request: HttpRequest, sim: str) -> JsonResponse:
             "step": found.step,
             "time": selectors.game_time(found.current_time).isoformat(),
             "is_base": found.is_base,
+            "preset": selectors.preset_of(found),
             "state": found.run_state,
             "error": found.run_error or None,
             "personas": list(found.personas.values_list("name", flat=True)),
@@ -300,14 +307,18 @@ def fork(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("reverie.add_simulation"):
         return _refused(request, _("Your account may not fork simulations."), 403)
     source, name = request.POST.get("source", ""), request.POST.get("name", "")
+    # An empty or absent preset keeps the source's config (a base: the default for the model).
+    preset = request.POST.get("preset", "").strip() or None
+    kept = {"source": source, "name": name, "preset": preset or ""}
     try:
-        new = services.fork(source, name)
+        new = services.fork(source, name, preset=preset)
     except services.SimulationNotFound:
-        return _refused(request, _("There is no simulation with that name."), 404, source=source, name=name)
+        return _refused(request, _("There is no simulation with that name."), 404, **kept)
     except services.SimulationError as exc:
-        return _refused(request, str(exc), 400, source=source, name=name)
+        return _refused(request, str(exc), 400, **kept)
     if _wants_json(request):
-        return JsonResponse({"name": new.name, "url": reverse("simulator_sim", kwargs={"sim": new.name})})
+        url = reverse("simulator_sim", kwargs={"sim": new.name})
+        return JsonResponse({"name": new.name, "url": url, "preset": selectors.preset_of(new)})
     return redirect("simulator_sim", sim=new.name)
 
 

@@ -29,7 +29,9 @@ async def close_consumer_connections():
 
 
 def _make_run(name="live-1", steps=2):
-    sim = services.fork(BASE, name)
+    from tests.reverie.engine.fakes import routed_gateway
+
+    sim = services.fork(BASE, name, gateway=routed_gateway({}))  # embeds the starting relationships
     names = list(sim.personas.values_list("name", flat=True))
     Movement.objects.bulk_create(
         [Movement(simulation=sim, step=s, persona=n, x=5 + s, y=9, emoji="🚶", description=f"walk {s} @ x")

@@ -29,6 +29,16 @@ def _moves(sim, steps=3):
     return sim
 
 
+@pytest.fixture(autouse=True)
+def scripted_embedder(monkeypatch):
+    """A fork of a base embeds its starting relationships: pages get the scripted
+    gateway's embedder instead of loading the bundled one."""
+    from tests.reverie.engine.fakes import routed_gateway
+
+    gateway = routed_gateway({})
+    monkeypatch.setattr("environment.gateway.get_gateway", lambda: gateway)
+
+
 @pytest.fixture
 def run():
     return _moves(services.fork(BASE, "town-1"))
@@ -81,13 +91,16 @@ def test_frames_endpoint_pages_through_stored_steps(client, run):
 
 def test_persona_panel_and_state_show_memories_and_search(client, run):
     persona = Persona.objects.get(simulation=run, name="Maria Lopez")
-    for i, text in enumerate(["Maria is studying physics", "Maria heard about a party"], start=1):
-        MemoryNode.objects.create(persona=persona, node_id=i, kind="event", description=text, step=i - 1,
+    # After the starting relationships the fork remembers (ids 1 and 2).
+    for i, text in enumerate(["Maria is studying physics", "Maria heard about a party"], start=101):
+        MemoryNode.objects.create(persona=persona, node_id=i, kind="event", description=text, step=i - 101,
                                   created="2023-02-13T07:00:00Z", last_accessed="2023-02-13T07:00:00Z",
                                   data={"id": i, "kind": "event", "created": "2023-02-13T07:00:00",
                                         "description": text, "poignancy": 3})  # fmt: skip
     panel = client.get("/api/sim/town-1/persona/Maria%20Lopez/").json()
-    assert [m["description"] for m in panel["memories"]] == ["Maria heard about a party", "Maria is studying physics"]
+    described = [m["description"] for m in panel["memories"]]
+    assert described[:2] == ["Maria heard about a party", "Maria is studying physics"]
+    assert any(d.startswith("Maria Lopez knows Klaus Mueller: ") for d in described)
     page = client.get("/replay_persona_state/town-1/0/Maria%20Lopez/").content.decode()
     assert "studying physics" in page and "heard about a party" not in page  # the stream as it stood at step 0
     page = client.get("/replay_persona_state/town-1/2/Maria%20Lopez/?q=PARTY").content.decode()
@@ -153,9 +166,9 @@ def test_script_payloads_in_names_memories_and_chat_are_escaped(client):
     persona = Persona.objects.get(simulation=sim, name="Maria Lopez")
     persona.name = PAYLOAD
     persona.save()
-    MemoryNode.objects.create(persona=persona, node_id=1, kind="event", description=PAYLOAD, step=0,
+    MemoryNode.objects.create(persona=persona, node_id=101, kind="event", description=PAYLOAD, step=0,
                               created="2023-02-13T07:00:00Z", last_accessed="2023-02-13T07:00:00Z",
-                              data={"id": 1, "kind": "event", "created": "2023-02-13T07:00:00",
+                              data={"id": 101, "kind": "event", "created": "2023-02-13T07:00:00",
                                     "description": PAYLOAD, "poignancy": 3})  # fmt: skip
     Movement.objects.create(simulation=sim, step=0, persona=PAYLOAD, x=1, y=1, emoji="💬", description=PAYLOAD,
                             chat=[[PAYLOAD, PAYLOAD]])  # fmt: skip
@@ -269,7 +282,7 @@ def test_a_form_post_without_permission_shows_the_page(client, run, django_user_
 
 
 def test_sprites_are_pngs_drawn_from_the_name(client):
-    services.get_simulation(BASE)
+    services.ensure_base(BASE)
     assert client.get("/sprites/Nobody%20Here/sheet.png").status_code == 404
     a = client.get("/sprites/Maria%20Lopez/sheet.png")
     assert a.status_code == 200 and a["Content-Type"] == "image/png" and a.content[:8] == b"\x89PNG\r\n\x1a\n"
@@ -302,3 +315,45 @@ def _moves_at(sim, step):
          for n in sim.personas.values_list("name", flat=True)]
     )  # fmt: skip
     Simulation.objects.filter(pk=sim.pk).update(step=step + 1)
+
+
+def test_a_page_never_loads_a_base_but_says_how(client):
+    """A GET does not write: a listed base not in the database yet is a 404 that says how to load it."""
+    for url in [f"/simulator_home/{BASE}/", f"/api/sim/{BASE}/", f"/sim/{BASE}/log/"]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "not loaded yet" in response.content.decode() or url.startswith("/api/"), url
+    assert not Simulation.objects.exists()
+    services.ensure_base(BASE)
+    assert client.get(f"/simulator_home/{BASE}/").status_code == 200
+
+
+def test_the_fork_form_picks_a_preset(client, run, controller, settings):
+    from reverie.engine.config import default_preset_for_model
+
+    client.force_login(controller)
+    home = client.get("/").content.decode()
+    default = default_preset_for_model(settings.LLM_MODEL)
+    assert '<select name="preset">' in home and '<option value="paper">paper</option>' in home
+    assert f"(a base: {default})" in home and "Settings preset: paper follows the paper" in home
+    assert Simulation.objects.get(name="town-1").meta["agent_config"]["preset"] == default  # the form's default
+    made = client.post("/sims/fork/", {"source": BASE, "name": "town-paper", "preset": "paper"},
+                       headers={"Accept": "application/json"})  # fmt: skip
+    assert made.status_code == 200 and made.json()["preset"] == "paper"
+    assert Simulation.objects.get(name="town-paper").meta["agent_config"]["preset"] == "paper"
+    kept = client.post(
+        "/sims/fork/", {"source": "town-paper", "name": "town-kept"}, headers={"Accept": "application/json"}
+    )
+    assert kept.json()["preset"] == "paper"  # a fork keeps its source's preset
+    assert client.get("/api/sim/town-kept/").json()["preset"] == "paper"
+    assert "settings preset: paper" in client.get("/replay_persona_state/town-kept/0/Maria%20Lopez/").content.decode()
+    bad = client.post("/sims/fork/", {"source": BASE, "name": "town-bad", "preset": "huge"},
+                      headers={"Accept": "application/json"})  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["error"] == "unknown preset 'huge'; choose from paper, compact"
+    form = client.post("/sims/fork/", {"source": BASE, "name": "town-bad", "preset": "huge"},
+                       headers={"Accept": BROWSER_ACCEPT})  # fmt: skip
+    assert form.status_code == 400 and "unknown preset" in form.content.decode()
+    refill = client.post("/sims/fork/", {"source": BASE, "name": "town-1", "preset": "paper"},
+                         headers={"Accept": BROWSER_ACCEPT})  # fmt: skip
+    assert '<option value="paper" selected>' in refill.content.decode()  # the form keeps the choice
+    assert not Simulation.objects.filter(name="town-bad").exists()
