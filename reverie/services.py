@@ -351,8 +351,11 @@ def fork(source: str, new_name: str, *, preset: str | None = None, gateway: Any 
     (the shared gateway when None), and the persona is marked so a fork of the fork
     does not add them again.
     """
-    src = ensure_base(source)
+    # Checks that need no source come first, so a refused fork writes nothing (not even the base).
     name = _check_new_name(new_name)
+    if preset is not None:
+        fork_config(Simulation(), preset)  # validates the preset name
+    src = ensure_base(source)
     meta = {**(src.meta or {}), "agent_config": fork_config(src, preset)}
     relationships = _relationship_memories(src, gateway)  # model calls stay outside the transaction
     try:

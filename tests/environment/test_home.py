@@ -101,7 +101,7 @@ def test_healthz_broker_hides_credentials(client: Client) -> None:
 def test_home_lists_simulations_with_step_and_links(client: Client) -> None:
     from reverie import services
 
-    services.get_simulation("base_the_ville_isabella_maria_klaus")
+    services.ensure_base("base_the_ville_isabella_maria_klaus")
     services.fork("base_the_ville_isabella_maria_klaus", "my-town")
     page = _text(client)
     assert "base_the_ville_isabella_maria_klaus" in page and "my-town" in page

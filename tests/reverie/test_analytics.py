@@ -10,6 +10,7 @@ from django.utils import timezone
 from environment.llmlog.models import LLMCall
 from reverie import analytics, services
 from reverie.models import MemoryNode, Movement, Persona, Simulation
+from tests.reverie.engine.fakes import routed_gateway
 
 BASE = "base_the_ville_isabella_maria_klaus"
 START = datetime(2023, 2, 13, 7, 0, 0)
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _sim(name: str) -> Simulation:
-    return services.fork(BASE, name)
+    return services.fork(BASE, name, gateway=routed_gateway({}))  # embeds the starting relationships
 
 
 def _move(sim: Simulation, step: int, name: str, description: str, *, tile=(1, 1), chat=None, emoji="🙂") -> Movement:
@@ -115,7 +116,8 @@ def test_calls_per_step_sums_the_simulation_traces():
 
 def _remember(persona: Persona, node_id: int, step: int, description: str) -> MemoryNode:
     when = timezone.make_aware(START + timedelta(seconds=10 * step))
-    return MemoryNode.objects.create(persona=persona, node_id=node_id, data={}, kind="event",
+    # After the starting relationships the fork remembers (ids from 1).
+    return MemoryNode.objects.create(persona=persona, node_id=100 + node_id, data={}, kind="event",
                                      description=description, created=when, last_accessed=when, step=step)  # fmt: skip
 
 

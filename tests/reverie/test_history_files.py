@@ -33,11 +33,17 @@ def _model() -> Any:
 
 @pytest.fixture
 def sim() -> Any:
-    return services.fork(BASE, "hist")
+    return services.fork(BASE, "hist", gateway=_model())
+
+
+def _planted(sim: Any) -> Any:
+    """The memories a history file planted: all but the starting relationships the fork remembers."""
+    starting = r"^[^:]+ knows [^:]+: "  # services.relationship_text
+    return MemoryNode.objects.filter(persona__simulation=sim).exclude(description__regex=starting)
 
 
 def _memories(sim: Any) -> int:
-    return MemoryNode.objects.filter(persona__simulation=sim).count()
+    return _planted(sim).count()
 
 
 def _refused(sim: Any, path: Path, match: str) -> str:
@@ -72,7 +78,7 @@ def test_a_byte_order_mark_and_windows_line_endings_are_accepted(sim: Any, tmp_p
     path = tmp_path / "excel.csv"
     path.write_bytes(raw)
     assert services.load_history(sim, str(path), gateway=_model()) == 3
-    stored = list(MemoryNode.objects.filter(persona__simulation=sim).values_list("description", flat=True))
+    stored = list(_planted(sim).values_list("description", flat=True))
     assert sorted(stored) == ["has a midterm", "likes physics", "writes a paper"]
     assert not any("\r" in d or "\ufeff" in d for d in stored)
 
@@ -145,7 +151,9 @@ def test_the_limit_is_the_module_constant(sim: Any, tmp_path: Path, monkeypatch:
     assert services.load_history(sim, str(path), gateway=_model()) == 3
 
 
-def test_the_cli_refuses_a_bad_file_with_one_line_and_exit_status_1(tmp_path: Path) -> None:
+def test_the_cli_refuses_a_bad_file_with_one_line_and_exit_status_1(tmp_path: Path, monkeypatch: Any) -> None:
+    gateway = _model()  # the fork embeds the starting relationships through the shared gateway
+    monkeypatch.setattr("environment.gateway.get_gateway", lambda: gateway)
     path = tmp_path / "stranger.csv"
     path.write_text("Name,Whisper\nMaria Lopez,likes physics\nBob,hello\n", encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
@@ -160,4 +168,4 @@ def test_the_cli_refuses_a_bad_file_with_one_line_and_exit_status_1(tmp_path: Pa
         f"error: {path}:3: 'Bob' is not in simulation 'hist-cli'; "
         "personas: Isabella Rodriguez, Klaus Mueller, Maria Lopez"
     ]
-    assert MemoryNode.objects.filter(persona__simulation__name="hist-cli").count() == 0
+    assert _memories(services.get_simulation("hist-cli")) == 0

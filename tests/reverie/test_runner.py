@@ -81,7 +81,7 @@ def test_a_failing_step_pauses_the_run_with_the_error(monkeypatch, scripted):
 
 
 def test_requests_that_cannot_be_done_say_why(scripted):
-    base = services.get_simulation(BASE)
+    base = services.ensure_base(BASE)
     with pytest.raises(services.SimulationError, match="fork it first"):
         runner.request(base, "play")
     sim = services.fork(BASE, "asks")
