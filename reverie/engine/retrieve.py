@@ -28,6 +28,17 @@ code differs: recency 0.99 ** rank over candidates sorted by last access, and gl
 weights [0.5, 3, 2] (recency, relevance, importance); `RetrievalConfig.original_code()`
 reproduces those settings, with rank 0 for the most recently accessed node.
 
+How it runs (no per-node Python loop): the stream keeps its nodes as column
+arrays (ids, last access in integer microseconds, poignancy, kind, predicate, idle
+and active flags; see memory.py), so the candidates are one cached boolean mask,
+recency and importance are array expressions, and `InMemoryVectorIndex.
+similarity_arrays` returns every candidate's cosine for all focal points at once
+(one product over the stored matrix, read once for all focal points). Another
+VectorIndex is asked through its dict protocol, one focal point at a time. The top
+k come from a partition, and only the few scores near the cut are rounded and
+sorted by the tie rule. `exclude_predicates` drops thoughts by predicate (the
+ablations: "reflects" for reflections, "plans" for plan notes).
+
 `retrieve_for_perception` is the cheap keyword path the perceive/react step uses:
 for each newly perceived event, the events and thoughts sharing a keyword with the
 event's subject, predicate or object.
