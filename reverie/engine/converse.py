@@ -45,12 +45,16 @@ Fallbacks, per purpose: react.decide -> "continue"; converse.relationship -> "<f
 name> knows <other>."; converse.line -> the conversation ends without that line;
 converse.summary -> 'conversing about "<the longest line>"' (what was actually said);
 converse.memo -> "<name> talked with <other> about <summary>"; converse.poignancy -> 4.
+A relationship, summary or memo that only copies the prompt's example answer is
+invalid (repaired, then the fallback): a small model's copy would become a false memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -159,6 +163,19 @@ def _bullets(nodes: Sequence[MemoryNode]) -> str:
     return "\n".join(f"- {memory_line(n)}" for n in nodes) or "- (nothing in particular)"
 
 
+def example_in(prompt_text: str, field: str) -> str | None:
+    """The value of `field` in the prompt's first "Example answer: {...}" (None if absent):
+    an answer that only copies it is refused (see schemas._capped)."""
+    match = re.search(r"Example answers?:\s*(\{.*\})", prompt_text)
+    if match is None:
+        return None
+    try:
+        value = json.loads(match.group(1)).get(field)
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def _excerpt(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
@@ -213,10 +230,11 @@ async def decide_reaction(
 
 async def _relationship(gw: ModelGateway, me: Speaker, other: Speaker, now: datetime, config: AgentConfig) -> str:
     memories = await _recall(gw, me.stream, [other.name], now, config.conversation.relationship_memories, config)
-    model = relationship_model(config.chars("converse.relationship", 160))
+    text = prompt("converse_relationship", name=me.name, other=other.name, memories=_bullets(memories))
+    model = relationship_model(config.chars("converse.relationship", 160), example_in(text, "summary"))
     result = await gw.astructured(
         model,
-        prompt=prompt("converse_relationship", name=me.name, other=other.name, memories=_bullets(memories)),
+        prompt=text,
         fallback=lambda: model.model_construct(summary=f"{me.identity.first_name} knows {other.name}."),
         **config.call_kwargs("converse.relationship"),
     )  # fmt: skip
@@ -310,12 +328,13 @@ async def summarise_conversation(
     """'conversing about ...' (`converse.summary`); falls back to what was actually said."""
     config = config or AgentConfig.compact()
     cap = config.chars("converse.summary", 120)
-    model = chat_summary_model(cap)
+    text = prompt("converse_summary", first=first.name, second=second.name, transcript=convo.transcript())
+    model = chat_summary_model(cap, example_in(text, "summary"))
     longest = max((line for _, line in convo.lines), key=len, default="")
     fallback = f'conversing about "{_excerpt(longest, max(20, cap - 20))}"'
     result = await gw.astructured(
         model,
-        prompt=prompt("converse_summary", first=first.name, second=second.name, transcript=convo.transcript()),
+        prompt=text,
         fallback=lambda: model.model_construct(summary=fallback),
         **config.call_kwargs("converse.summary"),
     )  # fmt: skip
@@ -323,12 +342,13 @@ async def summarise_conversation(
 
 
 async def _memo(gw: ModelGateway, me: Speaker, other: Speaker, convo: Conversation, config: AgentConfig) -> str:
-    model = memo_model(config.chars("converse.memo", 140))
+    text = prompt("converse_memo", name=me.name, other=other.name, summary=convo.summary,
+                  transcript=convo.transcript())  # fmt: skip
+    model = memo_model(config.chars("converse.memo", 140), example_in(text, "text"))
     topic = convo.summary.removeprefix("conversing ")
     result = await gw.astructured(
         model,
-        prompt=prompt("converse_memo", name=me.name, other=other.name, summary=convo.summary,
-                      transcript=convo.transcript()),
+        prompt=text,
         fallback=lambda: model.model_construct(text=f"{me.name} talked with {other.name} {topic}"),
         **config.call_kwargs("converse.memo"),
     )  # fmt: skip

@@ -20,7 +20,8 @@ Nothing is written to memory and no last-access time changes (`touch=False`), so
 interview never alters the run.
 
 Fallbacks: interview.summary -> the memories themselves, listed; interview.answer ->
-a note that the reply could not be understood.
+a note that the reply could not be understood. A summary or answer that only copies
+the prompt's example answer is invalid (repaired, then the fallback).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from reverie.engine.config import AgentConfig, MemoryAccess
+from reverie.engine.converse import example_in
 from reverie.engine.memory import Kind, MemoryStream
 from reverie.engine.persona import Identity
 from reverie.engine.ports import ModelGateway
@@ -79,22 +81,24 @@ async def answer(
     listed = "\n".join(f"- {memory_line(s.node)}" for s in found[question]) or "- (nothing relevant)"
     memories = listed
     if settings.summarise and found[question]:
-        summary_model = memory_summary_model(config.chars("interview.summary", 300))
+        text = prompt("interview_summary", name=identity.name, first_name=identity.first_name, memories=listed,
+                      question=question)  # fmt: skip
+        summary_model = memory_summary_model(config.chars("interview.summary", 300), example_in(text, "summary"))
         summary = await gw.astructured(
             summary_model,
-            prompt=prompt("interview_summary", name=identity.name, first_name=identity.first_name,
-                          memories=listed, question=question),
+            prompt=text,
             fallback=lambda: summary_model.model_construct(summary=""),
             **config.call_kwargs("interview.summary"),
         )  # fmt: skip
         if summary.ok:
             memories = str(summary.value.summary)
-    model = answer_model(config.chars("interview.answer", 400))
+    text = prompt("interview_answer", identity=identity.summary(), time=now.strftime("%A %B %d, %I:%M %p"),
+                  first_name=identity.first_name, memories=memories, question=question,
+                  transcript=_transcript(identity.first_name, history, settings.history_turns))  # fmt: skip
+    model = answer_model(config.chars("interview.answer", 400), example_in(text, "answer"))
     result = await gw.astructured(
         model,
-        prompt=prompt("interview_answer", identity=identity.summary(), time=now.strftime("%A %B %d, %I:%M %p"),
-                      first_name=identity.first_name, memories=memories, question=question,
-                      transcript=_transcript(identity.first_name, history, settings.history_turns)),
+        prompt=text,
         fallback=lambda: model.model_construct(answer="(no answer: the model's reply could not be understood)"),
         **config.call_kwargs("interview.answer"),
     )  # fmt: skip

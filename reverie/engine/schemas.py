@@ -143,8 +143,26 @@ def choice_model(name: str, field: str, options: Sequence[str]) -> type[BaseMode
 # the caps a config asks for (built per call, `config.chars(purpose, default)`).
 
 
-def _capped(max_length: int, min_length: int = 1) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_has_words)]
+def _capped(max_length: int, min_length: int = 1, example: str | None = None) -> Any:
+    """A bounded free-text field; with `example`, an answer that only copies the prompt's
+    example answer is invalid (a small model's habit: it would become a false memory)."""
+    field = Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_has_words)]
+    if not example:
+        return field
+    return Annotated[field, AfterValidator(_not_a_copy(example))]  # type: ignore[valid-type]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).lower().rstrip(".!")
+
+
+def _not_a_copy(example: str) -> Any:
+    def check(text: str) -> str:
+        if _squash(text) == _squash(example):
+            raise ValueError("this copies the example answer; answer about these people and this situation")
+        return text
+
+    return check
 
 
 Question = Annotated[str, Field(min_length=5, max_length=100), AfterValidator(_has_words)]
@@ -197,8 +215,8 @@ class Relationship(BaseModel):
     summary: Annotated[str, Field(min_length=5, max_length=160), AfterValidator(_has_words)]
 
 
-def relationship_model(max_chars: int = 160) -> type[BaseModel]:
-    return create_model("Relationship", summary=(_capped(max_chars, 5), ...))  # type: ignore[call-overload,no-any-return]
+def relationship_model(max_chars: int = 160, example: str | None = None) -> type[BaseModel]:
+    return create_model("Relationship", summary=(_capped(max_chars, 5, example), ...))  # type: ignore[call-overload,no-any-return]
 
 
 class Utterance(BaseModel):
@@ -228,9 +246,9 @@ def _conversing_about(text: str) -> str:
     return "conversing about " + text
 
 
-def chat_summary_model(max_chars: int = 120) -> type[BaseModel]:
+def chat_summary_model(max_chars: int = 120, example: str | None = None) -> type[BaseModel]:
     """What a conversation was about, always in the form 'conversing about ...'."""
-    summary: Any = Annotated[_capped(max_chars, 5), AfterValidator(_conversing_about)]  # type: ignore[valid-type]
+    summary: Any = Annotated[_capped(max_chars, 5, example), AfterValidator(_conversing_about)]  # type: ignore[valid-type]
     return create_model("ChatSummary", summary=(summary, ...))  # type: ignore[call-overload,no-any-return]
 
 
@@ -238,18 +256,18 @@ class Memo(BaseModel):
     text: Annotated[str, Field(min_length=5, max_length=140), AfterValidator(_has_words)]
 
 
-def memo_model(max_chars: int = 140) -> type[BaseModel]:
-    return create_model("Memo", text=(_capped(max_chars, 5), ...))  # type: ignore[call-overload,no-any-return]
+def memo_model(max_chars: int = 140, example: str | None = None) -> type[BaseModel]:
+    return create_model("Memo", text=(_capped(max_chars, 5, example), ...))  # type: ignore[call-overload,no-any-return]
 
 
 class Answer(BaseModel):
     answer: Annotated[str, Field(min_length=1, max_length=400), AfterValidator(_has_words)]
 
 
-def answer_model(max_chars: int = 400) -> type[BaseModel]:
-    return create_model("Answer", answer=(_capped(max_chars), ...))  # type: ignore[call-overload,no-any-return]
+def answer_model(max_chars: int = 400, example: str | None = None) -> type[BaseModel]:
+    return create_model("Answer", answer=(_capped(max_chars, 1, example), ...))  # type: ignore[call-overload,no-any-return]
 
 
-def memory_summary_model(max_chars: int = 300) -> type[BaseModel]:
+def memory_summary_model(max_chars: int = 300, example: str | None = None) -> type[BaseModel]:
     """An interview's summary of the retrieved memories that bear on the question."""
-    return create_model("MemorySummary", summary=(_capped(max_chars, 5), ...))  # type: ignore[call-overload,no-any-return]
+    return create_model("MemorySummary", summary=(_capped(max_chars, 5, example), ...))  # type: ignore[call-overload,no-any-return]

@@ -223,3 +223,15 @@ def test_chat_length_and_quiet_hours():
     assert in_quiet_hours(datetime(2023, 2, 13, 23, 30), (23, 24))
     assert not in_quiet_hours(datetime(2023, 2, 13, 0, 30), (23, 24))
     assert in_quiet_hours(datetime(2023, 2, 13, 2, 0), (23, 6)) and not in_quiet_hours(NOW, (23, 6))
+
+
+async def test_a_copied_example_is_not_a_memory():
+    """A small model that parrots the prompt's example would store a false memory."""
+    copied = '{"summary": "conversing about Maria\'s physics exam and studying together at the library on Friday"}'
+    gw = routed_gateway(party_routes(**{"Summarise in one phrase": copied}))
+    isabella, klaus = speakers()
+    convo = await converse(gw, isabella, klaus, NOW, place="Hobbs Cafe")
+    await remember_conversation(gw, convo, isabella, klaus, NOW)
+    assert "physics" not in convo.summary and "This is line number" in convo.summary
+    summary_call = next(t for t in gw.recorder.traces if t.purpose == "converse.summary")
+    assert summary_call.outcome == "fallback"
