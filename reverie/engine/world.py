@@ -40,7 +40,7 @@ from reverie.engine.converse import (
 from reverie.engine.memory import MemoryStream, ReflectionTrigger
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
-from reverie.engine.plan import PlaceOptions, next_action, revise_for_interruption
+from reverie.engine.plan import PlaceOptions, next_action, plan_day, revise_for_interruption
 from reverie.engine.ports import Town
 from reverie.engine.reflect import rate_poignancy, reflect
 from reverie.engine.spatial import SpatialMemory
@@ -164,11 +164,15 @@ class World:
             action = agent.scratch.action
             # Someone waited for was busy; once the wait is over, they may be approached.
             waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
-            # A new day is planned at its first step (as the original does), whatever is going on.
-            if action is None or action.finished(now) or agent.scratch.is_new_day(now):
+            # A new day is planned at its first step (as the original does); a chat that
+            # runs past midnight goes on, and the new day's actions start after it.
+            new_day = agent.scratch.is_new_day(now)
+            if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
                 agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now, self.places_for(agent),
                                                          stream=agent.stream, config=self.config)  # fmt: skip
                 agent.scratch.path, agent.scratch.path_set = [], False
+            elif new_day:
+                await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream, config=self.config)
             agent.scratch.now = now
             # Only what was newly noticed can prompt a reaction: an agent does not
             # reconsider the same person doing the same thing every 10 seconds.

@@ -404,3 +404,24 @@ async def test_the_world_passes_its_stream_and_config_to_planning():
         "This is Klaus Mueller's plan for Monday February 13",
         "This is Klaus Mueller's plan for Tuesday February 14",
     ]
+
+
+async def test_a_chat_past_midnight_goes_on_while_the_new_day_is_planned():
+    from reverie.engine.persona import Action
+    from reverie.engine.world import Agent, World
+    from reverie.town import load_maze
+
+    maze = load_maze("the_ville")
+    tile = maze.spawn_tile("Klaus Mueller bed")
+    gw = routed_gateway(KLAUS_DAY)
+    agent = Agent(replace(KLAUS), Scratch(tile=tile), stream=await _klaus_stream(gw))
+    world = World(maze, [agent], now=datetime(2023, 2, 13, 23, 59, 50))
+    await world.advance(gw)  # the run's first planning
+    chat = Action(address="<persona> Maria Lopez", description="conversing about the party", start=world.now,
+                  minutes=5, event=(KLAUS.name, "chat with", "Maria Lopez"))  # fmt: skip
+    agent.scratch.action, agent.scratch.chat.partner = chat, "Maria Lopez"
+    agent.scratch.chat.ends_at = chat.end
+    await world.advance(gw)  # 00:00:00, mid-chat
+    assert agent.scratch.action is chat  # not cut off by the new day
+    assert _prompts(gw, "plan.identity") and agent.identity.currently == REVISED  # but the day is planned
+    assert len(_prompts(gw, "plan.daily")) == 2
