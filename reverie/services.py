@@ -150,9 +150,16 @@ def _known_addresses(maze: Maze, home_sector: str, workplace: str) -> list[str]:
 PERCEPTION_FIELDS = ("vision_radius", "attention_bandwidth", "retention")
 
 
+def _start_scratch(name: str, person: dict[str, Any], tile: tuple[int, int]) -> Scratch:
+    """A persona's scratch at step 0: on its spawn tile, with the perception settings of
+    personas.yaml (positive whole numbers; the ones left out keep Scratch's defaults)."""
+    scratch = Scratch(tile=tile)
+    for key, value in _perception(name, person).items():
+        setattr(scratch, key, value)
+    return scratch
+
+
 def _perception(name: str, person: dict[str, Any]) -> dict[str, int]:
-    """A persona's perception settings from personas.yaml (positive whole numbers); the
-    ones it leaves out keep Scratch's defaults."""
     out = {}
     for key in PERCEPTION_FIELDS:
         if key not in person:
@@ -192,7 +199,7 @@ def _load_base(name: str) -> Simulation:
         spatial.learn(living_area)
         Persona.objects.create(
             simulation=sim, name=identity.name, identity=vars(identity),
-            scratch=scratch_to_dict(Scratch(tile=tile, **_perception(name, p))), spatial=spatial.to_dict(),
+            scratch=scratch_to_dict(_start_scratch(name, p, tile)), spatial=spatial.to_dict(),
             trigger=ReflectionTrigger().to_dict(),
             extra={"relationships": p.get("relationships", {}), "workplace": p.get("workplace", ""),
                    "home": p["home"]},
