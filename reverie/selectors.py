@@ -140,6 +140,23 @@ def persona_state(sim: Simulation, name: str, step: int) -> dict[str, Any]:
     }
 
 
+def preset_of(sim: Simulation) -> str:
+    """The agent-config preset a run thinks with ("" for a base, which has none: its
+    forks get one). Runs stored before configs were kept ran with `compact`."""
+    if sim.is_base:
+        return ""
+    stored = (sim.meta or {}).get("agent_config") or {}
+    return str(stored.get("preset") or "compact")
+
+
+def fork_presets() -> dict[str, Any]:
+    """The fork form's preset choices; the default follows settings.LLM_MODEL."""
+    from reverie.engine.config import PRESETS
+    from reverie.services import default_preset
+
+    return {"choices": list(PRESETS), "default": default_preset()}
+
+
 def simulations_overview() -> list[dict[str, Any]]:
     """Every simulation for the landing page: bases first, then runs, newest first."""
     from reverie.compress import demo_path
