@@ -174,6 +174,9 @@ class InterviewConfig:
 class MemoryAccess:
     """Which parts of the memory stream exist and can be recalled (the ablation switches).
 
+    recall        anything is recalled at all; off (the paper's "no memory" condition),
+                  the agent answers from its identity alone: no chats, no planted or
+                  starting memories either
     observations  perceived events are stored and retrieved
     reflections   reflection thoughts are retrieved (and made, with reflection.enabled)
     plans         planning thoughts (daily plans, chat memos) are retrieved
@@ -182,6 +185,7 @@ class MemoryAccess:
     observations: bool = True
     reflections: bool = True
     plans: bool = True
+    recall: bool = True
 
 
 # --- per-purpose call settings -------------------------------------------------------------
@@ -359,7 +363,7 @@ class AgentConfig:
             ablation=name,
             reflection=replace(self.reflection, enabled=reflect_on),
             planning=replace(self.planning, enabled=plan_on),
-            memory=MemoryAccess(observations=observe_on, reflections=reflect_on, plans=plan_on),
+            memory=MemoryAccess(observations=observe_on, reflections=reflect_on, plans=plan_on, recall=observe_on),
         )
 
     # -- storage --------------------------------------------------------------------------

@@ -45,7 +45,10 @@ PLAN_PREDICATES = ("plan", "plans")
 
 
 def recall_filter(access: MemoryAccess) -> tuple[tuple[Kind, ...], tuple[str, ...]]:
-    """The memory kinds and the thought predicates left out that `access` implies."""
+    """The memory kinds and the thought predicates left out that `access` implies (no
+    kinds at all when recall is off: retrieval then finds nothing)."""
+    if not access.recall:
+        return (), ()
     kinds: tuple[Kind, ...] = ("event", "thought", "chat") if access.observations else ("thought", "chat")
     excluded = (() if access.reflections else ("reflects",)) + (() if access.plans else PLAN_PREDICATES)
     return kinds, excluded

@@ -273,7 +273,7 @@ class World:
 
         async def revise(me: Agent) -> None:
             with call_context(run=self.run, step=self.step, item=me.name):
-                await revise_for_interruption(gw, me.identity, me.scratch, now, convo.summary, minutes)
+                await revise_for_interruption(gw, me.identity, me.scratch, now, convo.summary, minutes, config=config)
 
         await asyncio.gather(revise(a), revise(b))
         for me, other in ((a, b), (b, a)):

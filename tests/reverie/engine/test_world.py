@@ -182,7 +182,8 @@ async def test_a_chat_is_everyones_action_and_the_plans_interruption(maze, monke
 
     revised = []
 
-    async def revise(gw, identity, scratch, now, interruption, minutes):
+    async def revise(gw, identity, scratch, now, interruption, minutes, *, config):
+        assert config is world.config  # the run's own settings, not the default preset
         revised.append((identity.name, interruption, minutes))
 
     monkeypatch.setattr(module, "revise_for_interruption", revise)
