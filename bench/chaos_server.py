@@ -104,11 +104,22 @@ def random_instance(schema: dict[str, Any], rng: random.Random, defs: dict[str, 
         return rng.randint(low, max(low, high))
     if kind == "boolean":
         return rng.random() < 0.5
+    if "pattern" in schema:
+        return patterned(schema["pattern"], rng)
     low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 40))
     text = " ".join(rng.choice(ANSWER_WORDS) for _ in range(8))[:high].strip()
     while len(text) < low:
         text = (text + " tea").strip()
     return text[:high]
+
+
+def patterned(pattern: str, rng: random.Random) -> str:
+    """A string matching `pattern`; the schemas use one pattern, a 24-hour clock time."""
+    for _ in range(100):
+        text = f"{rng.randint(0, 23):02d}:{rng.choice((0, 15, 30, 45)):02d}"
+        if re.fullmatch(pattern, text):
+            return text
+    raise ValueError(f"chaos server: no generator for the string pattern {pattern!r}")
 
 
 def parse_mix(text: str) -> dict[str, float]:
