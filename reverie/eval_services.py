@@ -81,10 +81,23 @@ def state_time(sim: Simulation, at_step: int | None) -> datetime:
     return frame_time(sim, at_step) if at_step is not None else game_time(sim.current_time)
 
 
+def _identities_at_start(sim: Simulation) -> dict[str, dict[str, Any]]:
+    """Each persona's identity before the run: the nearest simulation in the fork chain
+    that never ran (the base; step 0). A run revises `currently` and the daily
+    requirement every game day, so the run's own identities may know later news."""
+    source: Simulation | None = sim
+    seen = set()
+    while source is not None and source.step > 0 and source.pk not in seen:
+        seen.add(source.pk)
+        source = source.forked_from
+    return dict(source.personas.values_list("name", "identity")) if source is not None else {}
+
+
 def load_subjects(sim: Simulation, *, at_step: int | None = None) -> dict[str, Subject]:
     """Every persona with the memories it had at `at_step` (None: now), loaded as
-    services.load_session loads them."""
+    services.load_session loads them; at step 0 with the identity it started with."""
     subjects = {}
+    start = _identities_at_start(sim) if at_step == 0 else {}
     for p in sim.personas.all():
         rows = p.memories.order_by("node_id")
         if at_step is not None:
@@ -99,7 +112,7 @@ def load_subjects(sim: Simulation, *, at_step: int | None = None) -> dict[str, S
                 index.add(int(ref), kind, np.asarray(embedding, dtype=np.float32), game_time(created))
         next_id = max((int(d["id"]) for d in data), default=0) + 1
         stream = MemoryStream.from_dict({"nodes": data, "next_id": next_id}, index=index)
-        identity = identity_from_dict(p.identity)
+        identity = identity_from_dict(start.get(p.name) or p.identity)
         texts = [str(d.get("description", "")) for d in data] + [identity.summary()]
         subjects[p.name] = Subject(p.name, identity, stream, texts)
     return subjects
