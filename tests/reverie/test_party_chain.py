@@ -137,6 +137,8 @@ def test_the_party_reaches_a_third_agent_who_plans_it_and_comes(monkeypatch):
     told = chat_with(sim, C, B)[0]
     assert "Valentine's Day party at Hobbs Cafe" in told.description
     assert told.data["filling"][0][0] == B  # Tom brought it up: his news, from his memory
+    to_jane = [p for p in prompts(gw, "converse.line", B) if p.startswith(f"Name: {B}") and f"next line to {C}" in p]
+    assert to_jane and "Hobbs Cafe on February 14 from 5pm" in to_jane[0].split("The conversation so far")[0]
     assert min(memories(sim, C), key=lambda m: m.node_id).node_id >= told.node_id  # nothing before the chat
     decided = [p for p in prompts(gw, "react.decide", B) if f"sees {C}" in p]
     assert decided and "Valentine's Day party" in decided[-1]  # his memory of Isabella's news reached the decision
