@@ -11,7 +11,7 @@ fixed delay), on a fresh SQLite database in a temp folder, through the real serv
 2. zero latency: mean wall time per agent-step over many steps, including perception,
    planning, pathfinding and persistence (target < 5 ms).
 
-    python bench/orchestration.py [--steps 3] [--overhead-steps 100]
+    python bench/orchestration.py [--steps 3] [--overhead-steps 100] [--preset compact|paper]
 """
 
 from __future__ import annotations
@@ -75,11 +75,22 @@ def chains(traces: list, step: int, delay: float) -> dict[str, float]:  # type: 
     return depth
 
 
-def run(name: str, base_url: str, concurrency: int, steps: int, delay: float = 0.0) -> tuple[list[float], int]:
+def run(
+    name: str, base_url: str, concurrency: int, steps: int, delay: float = 0.0, preset: str = "compact"
+) -> tuple[list[float], int]:
     from reverie import services
 
-    sim = services.fork("base_the_ville_n25", name)
     gw = gateway(base_url, concurrency)
+    sim = services.fork("base_the_ville_n25", name, preset=preset, gateway=gw)
+    # A long-running process has its HTTP clients built: one call first, so the first
+    # step's time is the step's, not the client's construction (about a second).
+    from pydantic import BaseModel
+
+    class Ready(BaseModel):
+        ok: bool
+
+    gw.structured(Ready, prompt="ready?", fallback=Ready(ok=True), purpose="bench.warmup", max_tokens=8)
+    gw.recorder.traces.clear()  # type: ignore[attr-defined]  # the fork's and warm-up's calls are not a step
     times: list[float] = []
     start = time.perf_counter()
 
@@ -89,7 +100,7 @@ def run(name: str, base_url: str, concurrency: int, steps: int, delay: float = 0
         start = time.perf_counter()
 
     services.run_steps(sim, steps, gateway=gw, progress=progress)
-    calls = gw.accounting.total().calls
+    calls = gw.accounting.total(run=sim.run_label).calls
     if delay:
         first = sim.step - steps
         for index, wall in enumerate(times):
@@ -113,6 +124,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps timed with 200 ms latency")
     parser.add_argument("--overhead-steps", type=int, default=100)
     parser.add_argument("--delay", type=float, default=0.2)
+    parser.add_argument("--preset", choices=("compact", "paper"), default="compact", help="the runs' agent settings")
     args = parser.parse_args()
     from _common import write_result
     from fake_openai_server import serve_in_thread
@@ -126,10 +138,10 @@ def main() -> None:
         serve_in_thread(fast_port, 0.0)
         slow, fast = f"http://127.0.0.1:{slow_port}/v1", f"http://127.0.0.1:{fast_port}/v1"
 
-        concurrent, calls_c = run("bench-concurrent", slow, 64, args.steps, args.delay)
-        sequential, calls_s = run("bench-sequential", slow, 1, args.steps)
+        concurrent, calls_c = run("bench-concurrent", slow, 64, args.steps, args.delay, args.preset)
+        sequential, calls_s = run("bench-sequential", slow, 1, args.steps, preset=args.preset)
         ratio = sum(sequential) / sum(concurrent)
-        print(f"{args.delay * 1000:.0f} ms per call, 25 agents, first {args.steps} steps:")
+        print(f"{args.delay * 1000:.0f} ms per call, 25 agents, preset {args.preset}, first {args.steps} steps:")
         print(
             f"  concurrency 64: {sum(concurrent):.1f} s ({calls_c} calls)  per step {[round(t, 2) for t in concurrent]}"
         )
@@ -138,7 +150,7 @@ def main() -> None:
         )
         print(f"  ratio: {ratio:.1f}x")
 
-        overhead, calls_o = run("bench-overhead", fast, 64, args.overhead_steps)
+        overhead, calls_o = run("bench-overhead", fast, 64, args.overhead_steps, preset=args.preset)
         per_agent_step_ms = sum(overhead) / (25 * len(overhead)) * 1000
         steady = overhead[1:] or overhead
         steady_ms = sum(steady) / (25 * len(steady)) * 1000
@@ -146,8 +158,9 @@ def main() -> None:
             f"zero latency, {args.overhead_steps} steps ({calls_o} calls): {per_agent_step_ms:.2f} ms per agent-step "
             f"({steady_ms:.2f} ms after the planning step)"
         )
-        path = write_result("orchestration", {
-            "delay_s": args.delay, "steps": args.steps, "concurrent_s": concurrent, "sequential_s": sequential,
+        path = write_result(f"orchestration_{args.preset}", {
+            "preset": args.preset, "delay_s": args.delay, "steps": args.steps, "concurrent_s": concurrent,
+            "sequential_s": sequential,
             "ratio": ratio, "chains": CHAINS, "overhead_steps": args.overhead_steps,
             "per_agent_step_ms": per_agent_step_ms,
             "per_agent_step_ms_after_first": steady_ms,

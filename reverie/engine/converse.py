@@ -33,11 +33,13 @@ After a conversation (`remember_conversation`):
 1. One call sums it up as "conversing about ..." (`converse.summary`). That summary is
    the chat memory's description, both speakers' action while the chat lasts, and
    the interruption the plan is revised around.
-2. Each speaker writes a memo of what they learned (`converse.memo`), both at once.
-3. Each rates the chat and their memo in one call (`converse.poignancy`), both at once.
-4. One embedding batch: the whole conversation (summary and every line) for the chat
-   memory, and the two memos. Each speaker stores a chat memory (me, "chat with",
-   other) with the lines as filling, and a thought (me, "plans", other) citing it.
+2. Each speaker writes a memo of what they learned (`converse.memo`), both at once;
+   meanwhile the whole conversation (summary and every line) is embedded for the chat
+   memory (the caller may also revise both plans meanwhile: they need only the summary).
+3. Each rates the chat and their memo in one call (`converse.poignancy`) while their
+   memo is embedded. Each speaker stores a chat memory (me, "chat with", other) with
+   the lines as filling, and a thought (me, "plans", other) citing it.
+   The calls form a chain of three latencies after the summary, not five.
 The chat's length in game minutes is ceil(characters of "Speaker: line" / 240), at
 least 1 (the original: characters / 8 / 30).
 
@@ -58,6 +60,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import numpy as np
 
 from reverie.engine.config import AgentConfig
 from reverie.engine.memory import Kind, MemoryNode, MemoryStream
@@ -372,16 +376,28 @@ async def remember_conversation(
     if not convo.lines:
         return {}
     config = config or AgentConfig.compact()
-    convo.summary = await summarise_conversation(gw, convo, first, second, config=config)
+    if not convo.summary:
+        convo.summary = await summarise_conversation(gw, convo, first, second, config=config)
     pairs = ((first, second), (second, first))
-    memos = await asyncio.gather(*[_memo(gw, me, other, convo, config) for me, other in pairs])
-    scores = await asyncio.gather(*[
-        rate_poignancy(gw, me.identity, [f"{me.name} and {other.name} were {convo.summary}", memo],
-                       purpose="converse.poignancy", config=config)
-        for (me, other), memo in zip(pairs, memos, strict=True)
-    ])  # fmt: skip
+
+    async def note(me: Speaker, other: Speaker) -> tuple[str, list[int], np.ndarray]:
+        """One speaker's memo, then its rating and embedding side by side (two latencies)."""
+        memo = await _memo(gw, me, other, convo, config)
+        ratings, vectors = await asyncio.gather(
+            rate_poignancy(gw, me.identity, [f"{me.name} and {other.name} were {convo.summary}", memo],
+                           purpose="converse.poignancy", config=config),
+            gw.aembed([memo], purpose="converse.embed"),
+        )  # fmt: skip
+        return memo, ratings, vectors[0]
+
     whole = f"{first.name} and {second.name} were {convo.summary}.\n{convo.transcript()}"
-    vectors = await gw.aembed([whole, *memos], purpose="converse.embed")
+    # The chat's own embedding needs only the summary: it is made while the memos are written.
+    chat_vectors, *notes = await asyncio.gather(
+        gw.aembed([whole], purpose="converse.embed"), *[note(me, other) for me, other in pairs]
+    )
+    memos = [memo for memo, _, _ in notes]
+    scores = [ratings for _, ratings, _ in notes]
+    vectors = [chat_vectors[0], *[vector for _, _, vector in notes]]
     stored: dict[str, list[MemoryNode]] = {}
     for i, ((me, other), memo, (chat_score, memo_score)) in enumerate(zip(pairs, memos, scores, strict=True)):
         keywords = {me.name, other.name}

@@ -20,6 +20,7 @@ the people it sees.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -130,9 +131,13 @@ async def perceive(
     if not new:
         return []
     to_rate = [e.description for e in new if not e.idle]
-    rated = iter(await rate_poignancy(gw, identity, to_rate, purpose="perceive.poignancy", config=config))
+    # Rating and embedding do not depend on each other: one call latency, not two.
+    ratings, vectors = await asyncio.gather(
+        rate_poignancy(gw, identity, to_rate, purpose="perceive.poignancy", config=config),
+        gw.aembed([e.description for e in new], purpose="perceive.embed"),
+    )
+    rated = iter(ratings)
     scores = [1 if e.idle else next(rated) for e in new]
-    vectors = await gw.aembed([e.description for e in new], purpose="perceive.embed")
     nodes = []
     for event, score, vector in zip(new, scores, vectors, strict=True):
         node = stream.add_event(event.subject, event.predicate, event.obj, event.description, created=now,

@@ -59,6 +59,7 @@ Functions are async and take the gateway: a step runs all agents concurrently.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -404,7 +405,7 @@ async def plan_day(
     laid_out = routine_blocks(items, wake_up=wake_up, bedtime=layout_end, cap=hourly_cap)
     as_json = [{"start": hhmm(s), "end": hhmm(e), "activity": a} for s, e, a in laid_out]
     span = f" and goes to bed at {hhmm(forced)}" if forced else ""
-    hourly = await gw.astructured(
+    hourly_call = gw.astructured(
         hourly_model,
         prompt=prompt("plan_hourly", identity=identity.summary(), date=_date(now), first_name=identity.first_name,
                       daily_plan="; ".join(items), wake_up=hhmm(wake_up * 60), span=span, memories=recalled,
@@ -414,13 +415,16 @@ async def plan_day(
         fallback=lambda: hourly_model.model_validate({"blocks": (as_json * 3)[: max(3, len(as_json))]}),
         **config.call_kwargs("plan.hourly"),
     )  # fmt: skip
+    if stream is not None and config.memory.plans:
+        # The plan thought needs only the items: it is embedded while the schedule is written.
+        hourly, _ = await asyncio.gather(hourly_call, remember_plan(gw, identity, stream, items, now))
+    else:
+        hourly = await hourly_call
     blocks = [(parse_hhmm(b.start), parse_hhmm(b.end), str(b.activity)) for b in hourly.value.blocks]
     scratch.wake_up_hour = wake_up
     scratch.daily_plan = items
     scratch.hourly_schedule = frame_schedule(blocks, wake_up=wake_up, bedtime=forced)
     scratch.decomposed = {}
-    if stream is not None and config.memory.plans:
-        await remember_plan(gw, identity, stream, items, now)
 
 
 async def remember_plan(

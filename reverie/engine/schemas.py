@@ -9,9 +9,14 @@ also what keeps the cost per agent-hour low.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, create_model
+
+# The model factories below are cached: building a pydantic model takes about a
+# millisecond, and a step of 25 agents asked for ~250 of them with the same few caps.
+_MODELS = 4096
 
 
 def _has_words(text: str) -> str:
@@ -40,6 +45,7 @@ class WakeUp(BaseModel):
     hour: int = Field(ge=4, le=11)
 
 
+@lru_cache(maxsize=_MODELS)
 def wake_up_model(low: int, high: int) -> type[BaseModel]:
     """The wake-up hour, limited to `low`..`high` (the compact range is 4-11; paper 0-23)."""
     return create_model("WakeUp", hour=(int, Field(ge=low, le=high)))  # type: ignore[call-overload,no-any-return]
@@ -52,6 +58,7 @@ class IdentityRevision(BaseModel):
     daily_requirement: Annotated[str, Field(min_length=5, max_length=200), AfterValidator(_has_words)]
 
 
+@lru_cache(maxsize=_MODELS)
 def identity_revision_model(max_chars: int) -> type[BaseModel]:
     return create_model(  # type: ignore[call-overload,no-any-return]
         "IdentityRevision", currently=(_text(5, max_chars), ...), daily_requirement=(_text(5, max_chars), ...)
@@ -62,6 +69,7 @@ class DailyPlan(BaseModel):
     items: list[Short] = Field(min_length=4, max_length=8)
 
 
+@lru_cache(maxsize=_MODELS)
 def daily_plan_model(max_chars: int) -> type[BaseModel]:
     items: Any = list[_text(2, max_chars)]  # type: ignore[misc]
     return create_model(  # type: ignore[call-overload,no-any-return]
@@ -81,6 +89,7 @@ class HourlyPlan(BaseModel):
     blocks: list[Block] = Field(min_length=3, max_length=12)
 
 
+@lru_cache(maxsize=_MODELS)
 def hourly_plan_model(max_chars: int) -> type[BaseModel]:
     block = create_model(  # type: ignore[call-overload]
         "Block", start=(Clock, ...), end=(Clock, ...), activity=(_text(2, max_chars), ...)
@@ -104,6 +113,7 @@ class Revision(BaseModel):
     subtasks: list[Subtask] = Field(min_length=1, max_length=6)
 
 
+@lru_cache(maxsize=_MODELS)
 def subtasks_model(name: str, max_chars: int, *, min_items: int, max_items: int) -> type[BaseModel]:
     """Decomposition (2-8 subtasks) or Revision (1-6) with activities capped at `max_chars`."""
     subtask = create_model(  # type: ignore[call-overload]
@@ -123,6 +133,7 @@ class ActionDetails(BaseModel):
 Rating = Annotated[int, Field(ge=1, le=10)]
 
 
+@lru_cache(maxsize=_MODELS)
 def ratings_model(count: int) -> type[BaseModel]:
     """Poignancy (1 mundane .. 10 life-changing) of `count` memories in one answer."""
     return create_model(  # type: ignore[call-overload,no-any-return]
@@ -131,7 +142,12 @@ def ratings_model(count: int) -> type[BaseModel]:
 
 
 def choice_model(name: str, field: str, options: Sequence[str]) -> type[BaseModel]:
-    """A one-field model whose value must be one of `options` (built per call)."""
+    """A one-field model whose value must be one of `options` (built once per option list)."""
+    return _choice_model(name, field, tuple(options))
+
+
+@lru_cache(maxsize=_MODELS)
+def _choice_model(name: str, field: str, options: tuple[str, ...]) -> type[BaseModel]:
     unique = tuple(dict.fromkeys(options))
     if not unique:
         raise ValueError(f"{name}: no options to choose from")
@@ -172,6 +188,7 @@ class Questions(BaseModel):
     questions: list[Question] = Field(min_length=1, max_length=3)
 
 
+@lru_cache(maxsize=_MODELS)
 def questions_model(count: int = 3, max_chars: int = 100) -> type[BaseModel]:
     """Up to `count` reflection questions of at most `max_chars` characters each."""
     items: Any = list[_capped(max_chars, 5)]  # type: ignore[misc]
@@ -180,6 +197,7 @@ def questions_model(count: int = 3, max_chars: int = 100) -> type[BaseModel]:
     )
 
 
+@lru_cache(maxsize=_MODELS)
 def insights_model(statements: int, max_insights: int = 5, max_chars: int = 120) -> type[BaseModel]:
     """Up to `max_insights` insights, each citing statements by their 1-based numbers."""
     cite = Annotated[int, Field(ge=1, le=max(1, statements))]
@@ -202,6 +220,7 @@ class ReactDecision(BaseModel):
     decision: Decision
 
 
+@lru_cache(maxsize=_MODELS)
 def react_model(reasoning_chars: int = 80) -> type[BaseModel]:
     """A short reason first (so the decision follows from it), then the decision."""
     return create_model(  # type: ignore[call-overload,no-any-return]
@@ -215,6 +234,7 @@ class Relationship(BaseModel):
     summary: Annotated[str, Field(min_length=5, max_length=160), AfterValidator(_has_words)]
 
 
+@lru_cache(maxsize=_MODELS)
 def relationship_model(max_chars: int = 160, example: str | None = None) -> type[BaseModel]:
     return create_model("Relationship", summary=(_capped(max_chars, 5, example), ...))  # type: ignore[call-overload,no-any-return]
 
@@ -224,6 +244,7 @@ class Utterance(BaseModel):
     end: bool
 
 
+@lru_cache(maxsize=_MODELS)
 def utterance_model(max_chars: int = 160) -> type[BaseModel]:
     return create_model(  # type: ignore[call-overload,no-any-return]
         "Utterance", line=(_capped(max_chars), ...), end=(bool, ...)
@@ -246,6 +267,7 @@ def _conversing_about(text: str) -> str:
     return "conversing about " + text
 
 
+@lru_cache(maxsize=_MODELS)
 def chat_summary_model(max_chars: int = 120, example: str | None = None) -> type[BaseModel]:
     """What a conversation was about, always in the form 'conversing about ...'."""
     summary: Any = Annotated[_capped(max_chars, 5, example), AfterValidator(_conversing_about)]  # type: ignore[valid-type]
@@ -256,6 +278,7 @@ class Memo(BaseModel):
     text: Annotated[str, Field(min_length=5, max_length=140), AfterValidator(_has_words)]
 
 
+@lru_cache(maxsize=_MODELS)
 def memo_model(max_chars: int = 140, example: str | None = None) -> type[BaseModel]:
     return create_model("Memo", text=(_capped(max_chars, 5, example), ...))  # type: ignore[call-overload,no-any-return]
 
@@ -264,10 +287,12 @@ class Answer(BaseModel):
     answer: Annotated[str, Field(min_length=1, max_length=400), AfterValidator(_has_words)]
 
 
+@lru_cache(maxsize=_MODELS)
 def answer_model(max_chars: int = 400, example: str | None = None) -> type[BaseModel]:
     return create_model("Answer", answer=(_capped(max_chars, 1, example), ...))  # type: ignore[call-overload,no-any-return]
 
 
+@lru_cache(maxsize=_MODELS)
 def memory_summary_model(max_chars: int = 300, example: str | None = None) -> type[BaseModel]:
     """An interview's summary of the retrieved memories that bear on the question."""
     return create_model("MemorySummary", summary=(_capped(max_chars, 5, example), ...))  # type: ignore[call-overload,no-any-return]

@@ -144,13 +144,12 @@ class SpatialMemory:
         for part in parts:
             if level is None:
                 return None
-            if part in level:
-                name = part
-            else:
+            name: str | None = part
+            if part not in level:
                 folded = part.casefold()
                 name = next((known for known in level if known.casefold() == folded), None)
-                if name is None:
-                    return None
+            if name is None:
+                return None
             found.append(name)
             level = level[name]
         return SEPARATOR.join(found)

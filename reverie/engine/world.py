@@ -21,6 +21,7 @@ traces say which agent thought what at which step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,8 +37,10 @@ from reverie.engine.converse import (
     decide_reaction,
     in_quiet_hours,
     remember_conversation,
+    summarise_conversation,
 )
-from reverie.engine.memory import MemoryStream, ReflectionTrigger
+from reverie.engine.embeddings import EmbeddingMemo
+from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
 from reverie.engine.plan import PlaceOptions, next_action, plan_day, revise_for_interruption
@@ -90,6 +93,7 @@ class World:
         self.step = step
         self.sec_per_step = sec_per_step
         self.run = run
+        self._memo: EmbeddingMemo | None = None
 
     # --- what is happening where --------------------------------------------------
     def events_by_tile(self) -> dict[Tile, list[WorldEvent]]:
@@ -136,9 +140,12 @@ class World:
         now = self.now
         events = self.events_by_tile()
         chats: dict[str, list[tuple[str, str]]] = {}
+        gw, names = self._with_memo(gw)
         wants = await asyncio.gather(*[self._think(gw, agent, events, now) for agent in self.agents.values()])
         pairs = self._pair_up([w for w in wants if w is not None])
         results = await asyncio.gather(*[self._talk(gw, a, b, now) for a, b in pairs])
+        if names is not None:
+            await names
         for (a, b), lines in zip(pairs, results, strict=True):
             if lines:
                 chats[a.name] = chats[b.name] = lines
@@ -149,30 +156,56 @@ class World:
         self.now = now + timedelta(seconds=self.sec_per_step)
         return moves
 
+    def _with_memo(self, gw: Any) -> tuple[EmbeddingMemo, asyncio.Task[Any] | None]:
+        """The world's embedding memo over `gw` (see reverie/engine/embeddings.py), and,
+        the first time, the task embedding every agent's name beside the step's work."""
+        if self._memo is not None and self._memo.gateway is gw:
+            return self._memo, None
+        self._memo = memo = EmbeddingMemo(gw)
+        names = list(self.agents)
+
+        async def embed_names() -> None:
+            # A failure here reaches whoever waits for a name, in that agent's own call.
+            with call_context(run=self.run, step=self.step), contextlib.suppress(Exception):
+                await memo.aembed(names, purpose="world.names")
+
+        return self._memo, (asyncio.ensure_future(embed_names()) if names else None)
+
     async def _think(
         self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
     ) -> tuple[Agent, Agent] | None:
         with call_context(run=self.run, step=self.step, item=agent.name):
-            noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
-                                     events, now, agent.trigger, config=self.config)  # fmt: skip
+            action = agent.scratch.action
+            # Someone waited for was busy; once the wait is over, they may be approached.
+            waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
+
+            async def plan() -> None:
+                # A new day is planned at its first step (as the original does); a chat that
+                # runs past midnight goes on, and the new day's actions start after it.
+                new_day = agent.scratch.is_new_day(now)
+                if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
+                    agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now,
+                                                             self.places_for(agent), stream=agent.stream,
+                                                             config=self.config)  # fmt: skip
+                    agent.scratch.path, agent.scratch.path_set = [], False
+                elif new_day:
+                    await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream, config=self.config)
+
+            # Perceiving and planning do not wait for each other (their calls overlap: one
+            # chain of latencies, not two); perception learns the places in sight before
+            # its first call, so planning already knows them. Then reflection, as in the
+            # original's order (perceive, plan, reflect).
+            noticed, _ = await asyncio.gather(
+                perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town, events, now,
+                         agent.trigger, config=self.config),
+                plan(),
+            )  # fmt: skip
             if agent.trigger.should_reflect(self.config.reflection.threshold):
                 try:
                     if self.config.reflection.enabled:
                         await reflect(gw, agent.identity, agent.stream, now, config=self.config)
                 finally:
                     agent.trigger.reset()
-            action = agent.scratch.action
-            # Someone waited for was busy; once the wait is over, they may be approached.
-            waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
-            # A new day is planned at its first step (as the original does); a chat that
-            # runs past midnight goes on, and the new day's actions start after it.
-            new_day = agent.scratch.is_new_day(now)
-            if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
-                agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now, self.places_for(agent),
-                                                         stream=agent.stream, config=self.config)  # fmt: skip
-                agent.scratch.path, agent.scratch.path_set = [], False
-            elif new_day:
-                await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream, config=self.config)
             agent.scratch.now = now
             # Only what was newly noticed can prompt a reaction: an agent does not
             # reconsider the same person doing the same thing every 10 seconds.
@@ -259,23 +292,30 @@ class World:
         """
         config = self.config
         first, second = Speaker(a.identity, a.stream, a.doing()), Speaker(b.identity, b.stream, b.doing())
-        with call_context(run=self.run, step=self.step, item=f"{a.name} & {b.name}"):
+        pair = f"{a.name} & {b.name}"
+        with call_context(run=self.run, step=self.step, item=pair):
             convo = await converse(gw, first, second, now, place=self._place_label(a), config=config)
-            stored = await remember_conversation(gw, convo, first, second, now, config=config)
+            if convo.lines:
+                convo.summary = await summarise_conversation(gw, convo, first, second, config=config)
         if not convo.lines:
             for me, other in ((a, b), (b, a)):
                 me.scratch.chat.cooldown[other.name] = config.conversation.react_cooldown_steps
             return []
-        if config.reflection.count_chats:
-            for me in (a, b):
-                me.trigger.record(stored[me.name][0])
         minutes = chat_minutes(convo.lines, config.conversation.chars_per_minute)
+
+        async def remember() -> dict[str, list[MemoryNode]]:
+            with call_context(run=self.run, step=self.step, item=pair):
+                return await remember_conversation(gw, convo, first, second, now, config=config)
 
         async def revise(me: Agent) -> None:
             with call_context(run=self.run, step=self.step, item=me.name):
                 await revise_for_interruption(gw, me.identity, me.scratch, now, convo.summary, minutes, config=config)
 
-        await asyncio.gather(revise(a), revise(b))
+        # The plans need only the summary: they are revised while the chat is remembered.
+        stored, _, _ = await asyncio.gather(remember(), revise(a), revise(b))
+        if config.reflection.count_chats:
+            for me in (a, b):
+                me.trigger.record(stored[me.name][0])
         for me, other in ((a, b), (b, a)):
             me.scratch.chat.cooldown[other.name] = config.conversation.chat_cooldown_steps
             me.scratch.chat.lines = list(convo.lines)
