@@ -359,10 +359,14 @@ def attendance_of(sim: Simulation, result: EvalResult, **_: Any) -> None:
         .values_list("persona", "x", "y", "description")
         .iterator(chunk_size=5000)
     ):
-        sector = attendance.sector_of(description)
-        if not sector and maze.in_bounds(x, y):  # chatting: the action names a person, the tile the place
+        # Where the persona stands, not where its action is headed: someone walking to
+        # the cafe is not at the party yet. The action's address only stands in for a
+        # tile outside the map.
+        if maze.in_bounds(x, y):
             parts = maze.address_at(x, y).split(":")
             sector = parts[1] if len(parts) > 1 else ""
+        else:
+            sector = attendance.sector_of(description)
         if sector == window.place:
             at_place[persona] = at_place.get(persona, 0) + 1
     pattern = judging.keyword_pattern(party.get("keywords") or [])

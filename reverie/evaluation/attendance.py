@@ -1,7 +1,7 @@
 """Who came to the party (the paper's coordination result, section 7.2).
 
 Inputs are plain data read from the run: for each persona, the steps it spent at the
-party's place (its movement's address names the place as its sector), and the game
+party's place (its movement's tile lies in the place's sector), and the game
 time of its first memory that mentions the party. Algorithm:
 
 - the window is [starts, ends) in game time; a persona attended when it was at the

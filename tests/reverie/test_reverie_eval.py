@@ -125,12 +125,18 @@ def test_relationships_density_and_attendance(run):
     assert f"now {len(edges) / 6:.3f}" in out and "paper 0.167 -> 0.74" in out
     # Attendance: Maria (heard at step 10) and Klaus (never heard) at the cafe during the party.
     party = 34 * 3600 // 10  # 2023-02-14 17:00 is 34 hours after the start
+    maze = services.maze_for(sim.maze)
+    cafe = next(iter(maze.tiles_of(f"{maze.world}:Hobbs Cafe:cafe")))
+    away = next(iter(maze.tiles_of(f"{maze.world}:Johnson Park:garden")))
     Movement.objects.bulk_create(
-        [Movement(simulation=sim, step=party + i, persona=name, x=1, y=1, emoji="",
+        [Movement(simulation=sim, step=party + i, persona=name, x=cafe[0], y=cafe[1], emoji="",
                   description="celebrating @ the Ville:Hobbs Cafe:cafe:counter")
          for i in range(6) for name in ("Maria Lopez", "Klaus Mueller", "Isabella Rodriguez")]
-        + [Movement(simulation=sim, step=party - 1, persona="Klaus Mueller", x=1, y=1, emoji="",
+        + [Movement(simulation=sim, step=party - 1, persona="Klaus Mueller", x=cafe[0], y=cafe[1], emoji="",
                     description="early @ the Ville:Hobbs Cafe:cafe:counter")]
+        # on the way to the cafe in the window: headed there, not there yet
+        + [Movement(simulation=sim, step=party + i, persona="Klaus Mueller", x=away[0], y=away[1], emoji="",
+                    description="walking to the party @ the Ville:Hobbs Cafe:cafe:counter") for i in range(6, 12)]
     )  # fmt: skip
     out = _call("eval-1", "attendance")
     summary = EvalResult.objects.get(simulation=sim, measure="attendance").summary
