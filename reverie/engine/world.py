@@ -44,7 +44,7 @@ from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
 from reverie.engine.plan import PlaceOptions, next_action, plan_day, revise_for_interruption
-from reverie.engine.ports import Town
+from reverie.engine.ports import ModelGateway, Town
 from reverie.engine.reflect import rate_poignancy, reflect
 from reverie.engine.spatial import SpatialMemory
 
@@ -135,7 +135,7 @@ class World:
         return PlaceOptions(world=world, home=home, current=current, arenas=arenas, objects=objects)
 
     # --- the step -----------------------------------------------------------------
-    async def advance(self, gw: Any) -> dict[str, Movement]:
+    async def advance(self, gw: ModelGateway) -> dict[str, Movement]:
         """Run one step for every agent and move the clock; returns the movements."""
         now = self.now
         events = self.events_by_tile()
@@ -156,7 +156,7 @@ class World:
         self.now = now + timedelta(seconds=self.sec_per_step)
         return moves
 
-    def _with_memo(self, gw: Any) -> tuple[EmbeddingMemo, asyncio.Task[Any] | None]:
+    def _with_memo(self, gw: ModelGateway) -> tuple[EmbeddingMemo, asyncio.Task[Any] | None]:
         """The world's embedding memo over `gw` (see reverie/engine/embeddings.py), and,
         the first time, the task embedding every agent's name beside the step's work."""
         if self._memo is not None and self._memo.gateway is gw:
@@ -172,7 +172,7 @@ class World:
         return self._memo, (asyncio.ensure_future(embed_names()) if names else None)
 
     async def _think(
-        self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
+        self, gw: ModelGateway, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
     ) -> tuple[Agent, Agent] | None:
         with call_context(run=self.run, step=self.step, item=agent.name):
             action = agent.scratch.action
@@ -213,7 +213,7 @@ class World:
             return await self._consider_reacting(gw, agent, events, now, fresh)
 
     async def _consider_reacting(
-        self, gw: Any, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime, noticed: set[str]
+        self, gw: ModelGateway, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime, noticed: set[str]
     ) -> tuple[Agent, Agent] | None:
         """Talk, wait or carry on, for the first newly noticed person the rules allow.
 
@@ -281,7 +281,7 @@ class World:
         parts = address.split(":")
         return f"{parts[2]} in {parts[1]}" if len(parts) >= 3 else (parts[1] if len(parts) == 2 else self.town.world)
 
-    async def _talk(self, gw: Any, a: Agent, b: Agent, now: datetime) -> list[tuple[str, str]]:
+    async def _talk(self, gw: ModelGateway, a: Agent, b: Agent, now: datetime) -> list[tuple[str, str]]:
         """Hold a conversation (a starts it), remember it, and make it both agents' action.
 
         The chat's summary ("conversing about ...") is both agents' action description
@@ -355,7 +355,7 @@ class World:
         )
 
 
-async def whisper(gw: Any, agent: Agent, statements: list[str], now: datetime) -> int:
+async def whisper(gw: ModelGateway, agent: Agent, statements: list[str], now: datetime) -> int:
     """Plant memories (the history CSVs' "whispers"): rated, embedded, stored as thoughts."""
     statements = [s.strip() for s in statements if s.strip()]
     if not statements:
