@@ -1,12 +1,21 @@
-"""Smallville cost and end-to-end time on a real model.
+"""Smallville cost and end-to-end time under an agent-config preset.
 
-Forks the 3-agent base, loads its history, and runs `--hours` game hours (360 steps
-each) on LLM_MODEL (default: the bundled model, in process), on a fresh SQLite
-database in a temp folder. Reports the wall time of each game hour (the first one is
-`run 360` of the issue) and model calls and tokens per agent per game hour, by purpose.
+Forks the 3-agent base under `--preset` (compact or paper; default: the model's), loads
+its history, and runs `--hours` game hours (360 steps each) from `--start` (default the
+base's 07:00) on LLM_MODEL (default: the bundled model, in process), on a fresh SQLite
+database in a temp folder, with the response cache off (`LLM_CACHE=off`, so every call
+reaches the model and is counted; `--cache auto` counts hits as 0 tokens, as
+`llm_stats` does). Reports the wall time of each game hour and the model calls and
+tokens (prompt + completion, repair attempts included) per agent per game hour, by
+purpose, split into the once-a-day planning calls (identity revision, wake-up, daily
+plan, schedule: amortised over 24 hours for the experiment's estimate) and the rest.
+The fork and the history load (relationships, whispers) are setup and not counted.
+Embedding calls are listed apart: they are another model, and cost almost nothing.
 The original Generative Agents averaged ~21k tokens per agent per game hour.
 
-    python bench/cost.py [--hours 2] [--model llama_cpp:bundled]
+    python bench/cost.py --preset compact [--hours 2] [--start 07:00] [--model llama_cpp:bundled]
+
+Writes bench/results/cost_<preset>.json (cost_<preset>_<HHMM>.json for another --start).
 """
 
 from __future__ import annotations
@@ -16,21 +25,92 @@ import os
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+BASE = "base_the_ville_isabella_maria_klaus"
+HISTORY = "the_ville/agent_history_init_n3.csv"
+# Planning calls made once per agent per game day (at its first step after midnight, or
+# the run's first step): the experiment's estimate spreads them over 24 hours.
+DAY_PURPOSES = ("plan.identity", "plan.wake_up", "plan.daily", "plan.hourly")
+ORIGINAL_TOKENS_PER_AGENT_HOUR = 21_000
+
+
+def is_embedding(purpose: str) -> bool:
+    return purpose.endswith(".embed") or purpose in ("fork.relationships", "world.names")
+
+
+def snapshot(gw: Any, run: str) -> dict[str, dict[str, float]]:
+    rows: dict[str, dict[str, float]] = {}
+    for (_, purpose), t in gw.accounting.rows(run=run).items():
+        row = rows.setdefault(
+            purpose,
+            dict.fromkeys(("calls", "prompt", "completion", "seconds", "repairs", "fallbacks", "cache_hits"), 0.0),
+        )
+        row["calls"] += t.calls
+        row["prompt"] += t.prompt_tokens
+        row["completion"] += t.completion_tokens
+        row["seconds"] += t.seconds
+        row["repairs"] += t.repairs
+        row["fallbacks"] += t.fallbacks
+        row["cache_hits"] += t.cache_hits
+    return rows
+
+
+def delta(after: dict[str, dict[str, float]], before: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for purpose, row in after.items():
+        prior = before.get(purpose, {})
+        diff = {k: v - prior.get(k, 0.0) for k, v in row.items()}
+        if diff["calls"]:
+            out[purpose] = diff
+    return out
+
+
+def per_agent_hour(rows: dict[str, dict[str, float]], agent_hours: float) -> dict[str, dict[str, float]]:
+    return {
+        purpose: {
+            "calls": row["calls"] / agent_hours,
+            "prompt_tokens": row["prompt"] / agent_hours,
+            "completion_tokens": row["completion"] / agent_hours,
+            "tokens": (row["prompt"] + row["completion"]) / agent_hours,
+            "repairs": row["repairs"],
+            "fallbacks": row["fallbacks"],
+            "model_seconds": row["seconds"],
+        }
+        for purpose, row in rows.items()
+    }
+
+
+def totals(rows: dict[str, dict[str, float]], keep: Any) -> dict[str, float]:
+    chosen = [r for p, r in rows.items() if keep(p)]
+    return {
+        "calls": sum(r["calls"] for r in chosen),
+        "prompt_tokens": sum(r["prompt_tokens"] for r in chosen),
+        "completion_tokens": sum(r["completion_tokens"] for r in chosen),
+        "tokens": sum(r["tokens"] for r in chosen),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=int, default=2)
     parser.add_argument("--model", default=os.environ.get("LLM_MODEL", "llama_cpp:bundled"))
+    parser.add_argument("--preset", choices=("compact", "paper"), default=None)
+    parser.add_argument("--start", default=None, help="game clock time to start at, HH:MM (default: the base's)")
+    parser.add_argument("--cache", choices=("off", "auto"), default="off")
+    parser.add_argument("--db", default=None, help="keep the run's SQLite database (traces with prompts) at this path")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'cost.sqlite3'}"
+        db = Path(args.db) if args.db else Path(tmp) / "cost.sqlite3"
+        db.unlink(missing_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{db.resolve()}"
         os.environ["LLM_MODEL"] = args.model
+        os.environ["LLM_CACHE"] = args.cache
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "environment.settings")
         import django
 
@@ -43,41 +123,78 @@ def main() -> None:
 
         from environment.gateway import get_gateway, reset_gateway
         from reverie import services
+        from reverie.engine.config import default_preset_for_model
 
+        preset = args.preset or default_preset_for_model(args.model)
         gw = get_gateway()
         try:
-            sim = services.fork("base_the_ville_isabella_maria_klaus", "bench-cost")
-            services.load_history(sim, "the_ville/agent_history_init_n3.csv", gateway=gw)
+            sim = services.fork(BASE, f"bench-cost-{preset}", preset=preset, gateway=gw)
+            if args.start:
+                hour, _, minute = args.start.partition(":")
+                start = sim.current_time.replace(hour=int(hour), minute=int(minute or 0), second=0)
+                sim.start_time = sim.current_time = start
+                sim.save(update_fields=["start_time", "current_time"])
+            services.load_history(sim, HISTORY, gateway=gw)
+            sim.refresh_from_db()
+            agents = sim.personas.count()
+            started_at: datetime = sim.current_time
+            before = snapshot(gw, sim.run_label)
             hours: list[float] = []
-            bar = tqdm(total=360 * args.hours, desc="steps", unit="step")
+            hourly: list[dict[str, dict[str, float]]] = []
+            bar = tqdm(total=360 * args.hours, desc=f"steps ({preset})", unit="step")
             for _ in range(args.hours):
-                start = time.perf_counter()
+                mark = snapshot(gw, sim.run_label)
+                start_s = time.perf_counter()
                 services.run_steps(sim, 360, gateway=gw, progress=lambda done, total: bar.update(1))
-                hours.append(time.perf_counter() - start)
+                hours.append(time.perf_counter() - start_s)
+                hourly.append(delta(snapshot(gw, sim.run_label), mark))
                 sim.refresh_from_db()
             bar.close()
-            rows = gw.accounting.rows(run=sim.run_label)
-            by_purpose: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
-            for (_, purpose), t in rows.items():
-                by_purpose[purpose][0] += t.calls
-                by_purpose[purpose][1] += t.prompt_tokens + t.completion_tokens
-                by_purpose[purpose][2] += t.seconds
-            agents, game_hours = 3, args.hours
-            total_tokens = sum(v[1] for v in by_purpose.values())
-            total_calls = sum(v[0] for v in by_purpose.values())
-            print(f"model {args.model}; {game_hours} game hours, 3 agents; wall per game hour: "
+            game_hours = args.hours
+            rows = per_agent_hour(delta(snapshot(gw, sim.run_label), before), agents * game_hours)
+            model = totals(rows, lambda p: not is_embedding(p))
+            day = totals(rows, lambda p: p in DAY_PURPOSES)
+            embed = totals(rows, is_embedding)
+            # Once-a-day planning spread over the day instead of this run's hours.
+            rest = model["tokens"] - day["tokens"]
+            steady = rest + day["tokens"] * game_hours / 24
+            steady_calls = model["calls"] - day["calls"] + day["calls"] * game_hours / 24
+
+            print(f"model {args.model}; preset {preset}; cache {args.cache}; {game_hours} game hours from "
+                  f"{started_at:%H:%M}, {agents} agents; wall per game hour: "
                   f"{', '.join(f'{h / 60:.1f} min' for h in hours)}")  # fmt: skip
-            print(f"{'purpose':24} {'calls/agent/h':>14} {'tokens/agent/h':>15} {'model s':>8}")
-            for purpose, (calls, tokens, seconds) in sorted(by_purpose.items(), key=lambda kv: -kv[1][1]):
-                per_hour = agents * game_hours
-                print(f"{purpose:24} {calls / per_hour:14.1f} {tokens / per_hour:15.0f} {seconds:8.1f}")
-            per_agent_hour = total_tokens / agents / game_hours
-            print(f"{'TOTAL':24} {total_calls / agents / game_hours:14.1f} {per_agent_hour:15.0f}")
-            print(f"tokens per agent per game hour: {per_agent_hour:.0f} (original ~21,000; target <= 5,000)")
-            path = write_result("cost", {
-                "model": args.model, "hours": game_hours, "wall_s_per_game_hour": hours,
-                "tokens_per_agent_hour": per_agent_hour, "calls_per_agent_hour": total_calls / agents / game_hours,
-                "by_purpose": {p: {"calls": v[0], "tokens": v[1], "seconds": v[2]} for p, v in by_purpose.items()},
+            print(f"{'purpose (per agent per game hour)':34} {'calls':>6} {'prompt':>7} {'compl':>6} {'tokens':>7} "
+                  f"{'repairs':>7} {'fallbk':>6}")  # fmt: skip
+            for purpose, row in sorted(rows.items(), key=lambda kv: (is_embedding(kv[0]), -kv[1]["tokens"])):
+                print(f"{purpose:34} {row['calls']:6.1f} {row['prompt_tokens']:7.0f} {row['completion_tokens']:6.0f} "
+                      f"{row['tokens']:7.0f} {row['repairs']:7.0f} {row['fallbacks']:6.0f}")  # fmt: skip
+            print(f"{'TOTAL (chat model)':34} {model['calls']:6.1f} {model['prompt_tokens']:7.0f} "
+                  f"{model['completion_tokens']:6.0f} {model['tokens']:7.0f}")  # fmt: skip
+            print(f"{'  of which once-a-day planning':34} {day['calls']:6.1f} {'':7} {'':6} {day['tokens']:7.0f}")
+            print(f"{'embeddings':34} {embed['calls']:6.1f} {'':7} {'':6} {embed['tokens']:7.0f}")
+            for i, hour_rows in enumerate(hourly):
+                used = sum(r["prompt"] + r["completion"] for p, r in hour_rows.items() if not is_embedding(p))
+                planning = sum(r["prompt"] + r["completion"] for p, r in hour_rows.items() if p in DAY_PURPOSES)
+                print(f"hour {i + 1}: {used / agents:.0f} tokens per agent ({planning / agents:.0f} of them "
+                      f"once-a-day planning)")  # fmt: skip
+            print(f"tokens per agent per game hour: {model['tokens']:.0f} (original ~21,000); "
+                  f"with the once-a-day planning spread over 24 h: {steady:.0f}")  # fmt: skip
+            name = f"cost_{preset}" if not args.start else f"cost_{preset}_{args.start.replace(':', '')}"
+            path = write_result(name, {
+                "model": args.model, "preset": preset, "cache": args.cache, "agents": agents, "hours": game_hours,
+                "start": f"{started_at:%Y-%m-%dT%H:%M}", "wall_s_per_game_hour": hours,
+                "tokens_per_agent_hour": model["tokens"], "calls_per_agent_hour": model["calls"],
+                "prompt_tokens_per_agent_hour": model["prompt_tokens"],
+                "completion_tokens_per_agent_hour": model["completion_tokens"],
+                "day_planning_tokens_per_agent_hour": day["tokens"], "day_planning_calls_per_agent_hour": day["calls"],
+                "steady_tokens_per_agent_hour": steady, "steady_calls_per_agent_hour": steady_calls,
+                "embedding": embed, "by_purpose": rows,
+                "per_hour_tokens_per_agent": [
+                    sum(r["prompt"] + r["completion"] for p, r in h.items() if not is_embedding(p)) / agents
+                    for h in hourly
+                ],
+                "per_hour_by_purpose": [per_agent_hour(h, agents) for h in hourly],
+                "original_tokens_per_agent_hour": ORIGINAL_TOKENS_PER_AGENT_HOUR,
             })  # fmt: skip
             print(f"written {path}")
         finally:

@@ -24,13 +24,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import IO, Any
 
 from llm.errors import LLMError
 from llm.resilience import GuardEvent, RunGuard
 from reverie.engine.clock import format_game_time
 from reverie.engine.config import PRESETS
+from reverie.engine.cost import estimate_run
 
 FORK_PROMPT = "Enter the name of the forked simulation: "
 NAME_PROMPT = "Enter the name of the new simulation: "
@@ -451,6 +453,7 @@ class ReverieCli:
         assert arg is not None
         steps = parse_steps(arg)
         sim = self.sim
+        self._say(run_estimate(sim, steps, len(self._persona_names())))
         self.model_used = True
         gateway = self.gateway()
         bar = _ProgressBar(self.out, sim, steps, len(self._persona_names()), gateway, self.progress_tick)
@@ -566,6 +569,56 @@ class ReverieCli:
         self.err.flush()
 
 
+def _preset(sim: Any) -> str:
+    """The run's agent-config preset (runs stored before configs were kept ran compact)."""
+    return str(((getattr(sim, "meta", None) or {}).get("agent_config") or {}).get("preset") or "compact")
+
+
+# A run's own traces price the next steps once they cover at least this many steps (a game hour).
+TRACED_MIN_STEPS = 360
+
+
+def run_estimate(sim: Any, steps: int, agents: int) -> str:
+    """The line printed before `run N`: calls and tokens, from the preset's measured rates
+    (reverie.engine.cost), scaled by what this run's own traces spent against the same
+    rates over the steps it has run (once it has run a game hour): a model that writes
+    longer answers, or a town where agents meet more, shows there."""
+    preset = _preset(sim)
+    ahead = estimate_run(preset, agents=agents, start=sim.current_time, steps=steps, sec_per_step=sim.sec_per_step,
+                         planned=sim.step > 0)  # fmt: skip
+    scale = None
+    spent = _traced_usage(sim)
+    if spent is not None:
+        first, last, calls, tokens = spent
+        start = sim.current_time - timedelta(seconds=(sim.step - first) * sim.sec_per_step)
+        past = estimate_run(preset, agents=agents, start=start, steps=last - first + 1,
+                            sec_per_step=sim.sec_per_step, planned=first > 0)  # fmt: skip
+        if past.tokens > 0 and past.calls > 0 and tokens > 0:
+            scale = tokens / past.tokens
+            ahead = replace(ahead, tokens=ahead.tokens * scale, calls=ahead.calls * calls / past.calls)
+    return ahead.line(agents=agents, preset=preset, scale=scale)
+
+
+def _traced_usage(sim: Any) -> tuple[int, int, int, int] | None:
+    """(first step, last step, calls, tokens) of the chat-model calls this run's steps
+    made (embeddings and setup left out), or None under TRACED_MIN_STEPS steps."""
+    if getattr(sim, "pk", None) is None:
+        return None  # not a stored simulation (the CLI's tests drive a stub)
+    from django.db.models import Count, Max, Min, Sum
+
+    from environment.llmlog.models import LLMCall
+
+    totals = (
+        LLMCall.objects.filter(run=sim.run_label, step__isnull=False)
+        .exclude(kind="embed")
+        .aggregate(first=Min("step"), last=Max("step"), calls=Count("id"), prompt=Sum("prompt_tokens"),
+                   completion=Sum("completion_tokens"))
+    )  # fmt: skip
+    if totals["first"] is None or totals["last"] - totals["first"] + 1 < TRACED_MIN_STEPS:
+        return None
+    return totals["first"], totals["last"], totals["calls"], (totals["prompt"] or 0) + (totals["completion"] or 0)
+
+
 class _ProgressBar:
     """tqdm over the steps of one `run`: steps done/total, game time, model calls and tokens.
 
@@ -644,8 +697,6 @@ class _ProgressBar:
             self.bar.set_postfix_str(self._postfix(), refresh=True)
 
     def _postfix(self) -> str:
-        from datetime import timedelta
-
         now = self.start_time + timedelta(seconds=self.done * self.sim.sec_per_step)
         calls, tokens = self._totals()
         return f"game time {now:%Y-%m-%d %H:%M:%S}, {calls - self.calls0} model calls, {tokens - self.tokens0} tokens"

@@ -105,6 +105,9 @@ class ReflectionConfig:
     retrieve_per_question: int = 15
     max_insights: int = 5
     count_chats: bool = True  # chats add their poignancy to the counter, as events do
+    # importance ratings (events, chats, insights) see a one-line identity: name, age,
+    # traits and `currently` (compact); False: the whole identity, as the original
+    brief_identity: bool = True
 
     def validate(self) -> None:
         _check(self.threshold >= 1, f"reflection.threshold must be >= 1, got {self.threshold}")
@@ -122,6 +125,9 @@ class PlanningConfig:
     waking_hours: int | None = 16  # force the schedule to fill this many waking hours
     guess_place: bool = True  # a keyword place guess shown as the example answer
     personal_examples: bool = True  # few-shot examples built from the persona's own data
+    # the places a location prompt lists: current, home, workplace and the best keyword
+    # fits, at most this many (None: every place the persona knows)
+    place_options: int | None = 8
 
     def validate(self) -> None:
         low, high = self.wake_up_range
@@ -131,6 +137,10 @@ class PlanningConfig:
             f"planning.waking_hours must be 1-24 or null, got {self.waking_hours}",
         )
         _check(self.revision_memories >= 1, f"planning.revision_memories must be >= 1, got {self.revision_memories}")
+        _check(
+            self.place_options is None or self.place_options >= 2,
+            f"planning.place_options must be >= 2 or null, got {self.place_options}",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,13 +325,14 @@ class AgentConfig:
             preset="paper",
             retrieval=RetrievalConfig.paper(),
             perception=PerceptionConfig(vision_radius=8, attention_bandwidth=8, retention=8),
-            reflection=ReflectionConfig(retrieve_per_question=30),
+            reflection=ReflectionConfig(retrieve_per_question=30, brief_identity=False),
             planning=PlanningConfig(
                 revision_memories=30,
                 wake_up_range=(0, 23),
                 waking_hours=None,
                 guess_place=False,
                 personal_examples=False,
+                place_options=None,
             ),
             conversation=ConversationConfig(
                 max_lines=16,

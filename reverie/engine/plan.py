@@ -28,9 +28,12 @@ with every model call small and typed and every setting in `AgentConfig.planning
       name, embedded, 30 days), so the next morning's recall finds it; not when
       `memory.plans` is off.
 2. When a block becomes current and is not sleep, it is decomposed into 5-60 minute
-   subtasks (`plan.decompose`), rescaled to the block's exact length.
+   subtasks (`plan.decompose`), rescaled to the block's exact length; adjacent
+   subtasks with the same activity are merged into one.
 3. Each new subtask becomes an action: the place is chosen from the places the
-   persona knows, first "sector: arena" (`plan.location`), then the object there
+   persona knows (with `planning.place_options`, compact, at most that many: the
+   current place, home, the workplace and the best keyword fits for the activity),
+   first "sector: arena" (`plan.location`), then the object there
    (`plan.object`); then an emoji and the object's new state (`plan.details`).
 4. An interruption (a conversation, with its summary) is fitted into the current
    block and the rest of the block revised (`plan.revise`).
@@ -558,7 +561,8 @@ async def decompose_block(
             fallback=lambda: model.model_construct(subtasks=[]),
             **config.call_kwargs("plan.decompose"),
         )  # fmt: skip
-        subtasks = rescale([(s.activity, s.minutes) for s in result.value.subtasks], block.minutes) if result.ok else []
+        parts = [(s.activity, s.minutes) for s in result.value.subtasks] if result.ok else []
+        subtasks = merge_repeats(rescale(parts, block.minutes)) if parts else []
         if not subtasks:
             subtasks = [ScheduleItem(block.activity, block.minutes)]
     scratch.decomposed[index] = subtasks
@@ -585,6 +589,18 @@ def rescale(parts: list[tuple[str, int]], total: int) -> list[ScheduleItem]:
         return [ScheduleItem(parts[0][0], total)]
     if used < total:
         out[-1].minutes += total - used
+    return out
+
+
+def merge_repeats(items: list[ScheduleItem]) -> list[ScheduleItem]:
+    """Adjacent subtasks with the same activity become one (their minutes added): the
+    same action twice in a row is one action, not a new place, object and emoji to pick."""
+    out: list[ScheduleItem] = []
+    for item in items:
+        if out and " ".join(out[-1].activity.lower().split()) == " ".join(item.activity.lower().split()):
+            out[-1] = ScheduleItem(out[-1].activity, out[-1].minutes + item.minutes)
+        else:
+            out.append(item)
     return out
 
 
@@ -684,25 +700,44 @@ _ROOM_HINTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _place_fit(activity: str, option: str, *, home: str) -> int:
+    """How well a "sector: arena" suits an activity: word overlap, room hints, and home
+    for domestic activities (0: no sign either way)."""
+    words = activity.lower()
+    domestic = any(h in words for room in ("kitchen", "bedroom", "bathroom", "living") for h in _ROOM_HINTS[room])
+    text = option.lower()
+    overlap = sum(1 for w in words.split() if len(w) > 3 and w in text)
+    hinted = sum(1 for room, hints in _ROOM_HINTS.items() if room in text and any(h in words for h in hints))
+    at_home = int(domestic and option.startswith(home.split(": ")[0] + ":"))
+    return hinted + overlap + 2 * at_home
+
+
 def guess_place(activity: str, options: list[str], *, current: str, home: str) -> str:
     """A sensible default place for an activity, by word overlap and room hints.
 
     Compact only (`planning.guess_place`): shown to the model as the example answer,
     so a tiny model that copies the example still goes somewhere plausible.
     """
-    words = activity.lower()
-    domestic = any(h in words for room in ("kitchen", "bedroom", "bathroom", "living") for h in _ROOM_HINTS[room])
-    home_sector = home.split(": ")[0]
 
     def score(option: str) -> tuple[int, int, int]:
-        text = option.lower()
-        overlap = sum(1 for w in words.split() if len(w) > 3 and w in text)
-        hinted = sum(1 for room, hints in _ROOM_HINTS.items() if room in text and any(h in words for h in hints))
-        at_home = int(domestic and option.startswith(home_sector + ":"))
-        return (hinted + overlap + 2 * at_home, int(option == current), -options.index(option))
+        return (_place_fit(activity, option, home=home), int(option == current), -options.index(option))
 
     best = max(options, key=score)
     return best if score(best)[0] > 0 else current
+
+
+def shortlist_places(activity: str, options: list[str], *, current: str, home: str, workplace: str,
+                     limit: int) -> list[str]:  # fmt: skip
+    """At most `limit` places for the location prompt (compact's `planning.place_options`):
+    the current place, home, the workplace's places, then the best fits for the activity
+    (see _place_fit; ties keep the order the persona knows them in)."""
+    home_sector, work = home.split(": ")[0], workplace.strip().lower()
+    first = [o for o in options if work and o.split(": ")[0].lower() == work]
+    first += [o for o in options if o.startswith(home_sector + ":")]  # the rest of home: kitchen, bathroom
+    ranked = sorted(options, key=lambda o: -_place_fit(activity, o, home=home))  # stable: known order breaks ties
+    best_fits = [o for o in ranked if _place_fit(activity, o, home=home) > 0]
+    chosen = list(dict.fromkeys([current, home, *best_fits[:3], *first, *ranked]))
+    return [o for o in options if o in chosen[:limit]]
 
 
 async def choose_place(
@@ -712,6 +747,10 @@ async def choose_place(
     config = config or AgentConfig.compact()
     guess = config.planning.guess_place
     options = list(dict.fromkeys([places.current, places.home, *places.arenas]))
+    limit = config.planning.place_options
+    if limit is not None and len(options) > limit:
+        options = shortlist_places(activity, options, current=places.current, home=places.home,
+                                   workplace=identity.workplace, limit=limit)  # fmt: skip
     fallback_arena = places.home if activity == SLEEPING else places.current
     if len(options) == 1:
         arena = options[0]

@@ -17,6 +17,8 @@ insights, so reflection is skipped, never wrong; a failed rating is 4.
 
 `rate_poignancy` (one call for a batch of descriptions) and `memory_line` (how a
 memory reads in a prompt) are shared with perception, conversation and interviews.
+A rating sees the whole identity (paper, as the original), or with
+`reflection.brief_identity` (compact) one line of it: name, age, traits, `currently`.
 """
 
 from __future__ import annotations
@@ -32,9 +34,15 @@ from reverie.engine.prompting import prompt
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import insights_model, questions_model, ratings_model
 
-__all__ = ["memory_line", "rate_poignancy", "reflect"]
+__all__ = ["brief_identity", "memory_line", "rate_poignancy", "reflect"]
 
 KINDS: tuple[Kind, ...] = ("event", "thought", "chat")
+
+
+def brief_identity(identity: Identity) -> str:
+    """Who is rating, in one line (compact's `reflection.brief_identity`): enough to
+    tell what matters to them, at a third of the whole identity's tokens."""
+    return f"{identity.name}, {identity.age} ({identity.innate}). Currently: {' '.join(identity.currently.split())}"
 
 
 def memory_line(node: MemoryNode) -> str:
@@ -58,9 +66,10 @@ async def rate_poignancy(
         return []
     config = config or AgentConfig.compact()
     model = ratings_model(len(descriptions))
+    who = brief_identity(identity) if config.reflection.brief_identity else identity.summary()
     result = await gw.astructured(
         model,
-        prompt=prompt("perceive_poignancy", identity=identity.summary(), first_name=identity.first_name,
+        prompt=prompt("perceive_poignancy", identity=who, first_name=identity.first_name,
                       memories="\n".join(f"{i}. {d}" for i, d in enumerate(descriptions, 1)),
                       count=len(descriptions)),
         fallback=lambda: model(ratings=[4] * len(descriptions)),

@@ -386,6 +386,19 @@ def test_run_shows_progress_and_where_it_ended() -> None:
     assert "saved: s1 is saved at step 3" in run.out
 
 
+def test_run_prints_its_estimated_calls_and_tokens_before_it_starts() -> None:
+    from reverie.engine.cost import estimate_run, human
+
+    run = drive(lines("run 17280", "fin"), fork=BASE, name="s1")
+    expected = estimate_run("compact", agents=3, start=START, steps=17280, sec_per_step=10, planned=False)
+    [line] = [line for line in run.out.splitlines() if line.startswith("estimate:")]
+    assert line.startswith("estimate: 48.0 game hours x 3 agents (compact preset): about ")
+    assert f"about {human(expected.calls)} model calls and {human(expected.tokens)} tokens" in line
+    assert line.endswith("from the preset's measured rates (bench/cost.py)")
+    # Printed before the run started: ahead of the progress bar and the "ran" line.
+    assert run.out.index("estimate:") < run.out.index("17280/17280 steps") < run.out.index("ran 17280 step(s)")
+
+
 def test_ctrl_c_during_run_stops_after_the_committed_step_and_prompts_again() -> None:
     stub = StubServices()
     stub.run_plan = [None, KeyboardInterrupt()]
@@ -702,3 +715,33 @@ def test_command_with_empty_stdin_exits_cleanly() -> None:
     call_command("reverie", stdin=io.StringIO(""), stdout=out, stderr=err)
     assert out.getvalue() == "Enter the name of the forked simulation: \n"
     assert err.getvalue() == ""
+
+
+@pytest.mark.django_db
+def test_the_estimate_before_a_run_is_scaled_by_the_runs_own_traces() -> None:
+    """Once a run has a game hour of traces, what it spent against the preset's rates
+    scales the estimate (here: twice the tokens the rates predict)."""
+    from environment.llmlog.models import LLMCall
+    from reverie.cli import run_estimate
+    from reverie.engine.cost import estimate_run, human
+
+    sim = services.fork(BASE, "traced", preset="paper")
+    past = estimate_run("paper", agents=3, start=START, steps=360, sec_per_step=10, planned=False)
+    assert run_estimate(sim, 360, 3).endswith("from the preset's measured rates (bench/cost.py)")  # no traces yet
+    now = datetime.now(UTC)
+    calls = round(past.calls)
+    rows = [LLMCall(created=now, run=sim.run_label, step=i * 359 // (calls - 1), purpose="plan.location",
+                    kind="complete", model="m", outcome="first_try") for i in range(calls)]  # fmt: skip
+    rows[0].prompt_tokens = round(2 * past.tokens)
+    # Embeddings and calls outside a step (history load) are not part of the rate.
+    rows += [LLMCall(created=now, run=sim.run_label, step=5, purpose="perceive.embed", kind="embed", model="e",
+                     outcome="first_try", prompt_tokens=10**6),
+             LLMCall(created=now, run=sim.run_label, step=None, purpose="whisper.poignancy", kind="complete",
+                     model="m", outcome="first_try", prompt_tokens=10**6)]  # fmt: skip
+    LLMCall.objects.bulk_create(rows)
+    sim.step, sim.current_time = 360, START + timedelta(hours=1)
+    ahead = estimate_run("paper", agents=3, start=sim.current_time, steps=360, sec_per_step=10, planned=True)
+    line = run_estimate(sim, 360, 3)
+    assert line.startswith("estimate: 1.0 game hours x 3 agents (paper preset): about ")
+    assert "scaled by this run's own traces (x2.00)" in line
+    assert f"{human(ahead.tokens * 2)} tokens" in line
