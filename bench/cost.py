@@ -14,13 +14,19 @@ Embedding calls are listed apart: they are another model, and cost almost nothin
 The original Generative Agents averaged ~21k tokens per agent per game hour.
 
     python bench/cost.py --preset compact [--hours 2] [--start 07:00] [--model llama_cpp:bundled]
+    python bench/cost.py --preset paper --model rules --base n25 --hours 4 --start 13:00
 
-Writes bench/results/cost_<preset>.json (cost_<preset>_<HHMM>.json for another --start).
+`--model rules` runs the rule-following scripted model of the whole-chain test instead:
+it plans plausible days and talks about the news it reads, so a 25-agent town has its
+chats in minutes; its token counts are characters / 4 (within 5% of the bundled
+model's tokenizer on these prompts) and its answers are short: the prompt tokens are
+what it measures. Writes bench/results/cost_<preset>[_<HHMM>][_rules][_n25].json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -32,8 +38,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-BASE = "base_the_ville_isabella_maria_klaus"
-HISTORY = "the_ville/agent_history_init_n3.csv"
+BASES = {
+    "n3": ("base_the_ville_isabella_maria_klaus", "the_ville/agent_history_init_n3.csv"),
+    "n25": ("base_the_ville_n25", "the_ville/agent_history_init_n25.csv"),
+}
 # Planning calls made once per agent per game day (at its first step after midnight, or
 # the run's first step): the experiment's estimate spreads them over 24 hours.
 DAY_PURPOSES = ("plan.identity", "plan.wake_up", "plan.daily", "plan.hourly")
@@ -96,6 +104,49 @@ def totals(rows: dict[str, dict[str, float]], keep: Any) -> dict[str, float]:
     }
 
 
+CHAT_LINE = 'end" is true when the conversation should end'
+TOPICS = ("the cafe's new pastries", "the exam on Thursday", "the weather in the park", "the town library",
+          "the mayoral election", "a book they both read", "the market's prices", "the art show next week")  # fmt: skip
+
+
+def chatty(backend: Any) -> Any:
+    """The rule model, but every chat line goes on (a varied sentence of ~30 tokens, never
+    "end"): conversations run to the preset's `max_lines`, the longest chat it allows."""
+    respond = backend.respond
+    said = iter(range(10**9))
+
+    def keep_talking(prompt: str, schema: dict[str, Any]) -> str:
+        if CHAT_LINE not in prompt:
+            return str(respond(prompt, schema))
+        n = next(said)
+        topic = TOPICS[n % len(TOPICS)]
+        line = f"Line {n}: I have been thinking about {topic}, and I wonder what you make of it these days."
+        return json.dumps({"line": line, "end": False})
+
+    backend.respond = keep_talking
+    return backend
+
+
+async def measure_chats(gw: Any, session: Any, pairs: int, config: Any) -> dict[str, Any]:
+    """Run `pairs` conversations between neighbouring agents of the loaded town (their
+    memories as the run left them) and return the calls and tokens per chat by purpose."""
+    from reverie.engine.converse import Speaker, converse, remember_conversation
+
+    world = session.world
+    agents = list(world.agents.values())
+    before = snapshot(gw, "")
+    lines = 0
+    for i in range(pairs):
+        a, b = agents[i % len(agents)], agents[(i + 1) % len(agents)]
+        first, second = Speaker(a.identity, a.stream, a.doing()), Speaker(b.identity, b.stream, b.doing())
+        convo = await converse(gw, first, second, world.now, place="Hobbs Cafe", config=config)
+        await remember_conversation(gw, convo, first, second, world.now, config=config)
+        lines += len(convo.lines)
+    rows = per_agent_hour(delta(snapshot(gw, ""), before), pairs)
+    model = totals(rows, lambda p: not is_embedding(p))
+    return {"chats": pairs, "lines_per_chat": lines / pairs, "per_chat": model, "by_purpose_per_chat": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=int, default=2)
@@ -104,12 +155,15 @@ def main() -> None:
     parser.add_argument("--start", default=None, help="game clock time to start at, HH:MM (default: the base's)")
     parser.add_argument("--cache", choices=("off", "auto"), default="off")
     parser.add_argument("--db", default=None, help="keep the run's SQLite database (traces with prompts) at this path")
+    parser.add_argument("--base", choices=sorted(BASES), default="n3", help="the 3-agent base (default) or the 25")
+    parser.add_argument("--chats", type=int, default=0, help="then run this many full-length chats and price one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(args.db) if args.db else Path(tmp) / "cost.sqlite3"
         db.unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{db.resolve()}"
-        os.environ["LLM_MODEL"] = args.model
+        if args.model != "rules":
+            os.environ["LLM_MODEL"] = args.model
         os.environ["LLM_CACHE"] = args.cache
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "environment.settings")
         import django
@@ -126,15 +180,28 @@ def main() -> None:
         from reverie.engine.config import default_preset_for_model
 
         preset = args.preset or default_preset_for_model(args.model)
-        gw = get_gateway()
+        if args.model == "rules":
+            # The rule-following scripted model of the whole-chain test (tests/reverie/rule_model.py):
+            # plausible days and chats about the news it reads in the prompts, instantly; its
+            # token counts are characters / 4 (within 5% of the bundled tokenizer on these prompts).
+            sys.path.insert(0, str(ROOT))
+            from tests.reverie.rule_model import rule_gateway
+
+            gw = rule_gateway()
+            gw.cache_policy = args.cache
+            if args.chats:
+                chatty(gw.backend)
+        else:
+            gw = get_gateway()
+        base, history = BASES[args.base]
         try:
-            sim = services.fork(BASE, f"bench-cost-{preset}", preset=preset, gateway=gw)
+            sim = services.fork(base, f"bench-cost-{preset}", preset=preset, gateway=gw)
             if args.start:
                 hour, _, minute = args.start.partition(":")
                 start = sim.current_time.replace(hour=int(hour), minute=int(minute or 0), second=0)
                 sim.start_time = sim.current_time = start
                 sim.save(update_fields=["start_time", "current_time"])
-            services.load_history(sim, HISTORY, gateway=gw)
+            services.load_history(sim, history, gateway=gw)
             sim.refresh_from_db()
             agents = sim.personas.count()
             started_at: datetime = sim.current_time
@@ -179,7 +246,12 @@ def main() -> None:
                       f"once-a-day planning)")  # fmt: skip
             print(f"tokens per agent per game hour: {model['tokens']:.0f} (original ~21,000); "
                   f"with the once-a-day planning spread over 24 h: {steady:.0f}")  # fmt: skip
-            name = f"cost_{preset}" if not args.start else f"cost_{preset}_{args.start.replace(':', '')}"
+            name = "_".join(
+                ["cost", preset]
+                + ([args.start.replace(":", "")] if args.start else [])
+                + (["rules"] if args.model == "rules" else [])
+                + ([args.base] if args.base != "n3" else [])
+            )
             path = write_result(name, {
                 "model": args.model, "preset": preset, "cache": args.cache, "agents": agents, "hours": game_hours,
                 "start": f"{started_at:%Y-%m-%dT%H:%M}", "wall_s_per_game_hour": hours,
@@ -197,6 +269,33 @@ def main() -> None:
                 "original_tokens_per_agent_hour": ORIGINAL_TOKENS_PER_AGENT_HOUR,
             })  # fmt: skip
             print(f"written {path}")
+            if args.chats:
+                import asyncio
+                from dataclasses import replace
+
+                from reverie.engine.config import AgentConfig
+
+                chats: dict[str, Any] = {}
+                config = AgentConfig.preset_named(preset)
+                variants = {"as preset": config}
+                if config.conversation.relationship_per_line:
+                    variants["relationship once per speaker"] = replace(
+                        config, conversation=replace(config.conversation, relationship_per_line=False)
+                    )
+                for label, variant in variants.items():
+                    session = services.load_session(sim)
+                    found = asyncio.run(measure_chats(gw, session, args.chats, variant))
+                    chats[label] = found
+                    per = found["per_chat"]
+                    print(f"chat ({label}): {found['lines_per_chat']:.1f} lines, {per['calls']:.1f} calls, "
+                          f"{per['prompt_tokens']:.0f} prompt + {per['completion_tokens']:.0f} completion tokens "
+                          f"per chat (both speakers)")  # fmt: skip
+                    for purpose, row in sorted(found["by_purpose_per_chat"].items(), key=lambda kv: -kv[1]["tokens"]):
+                        if not is_embedding(purpose):
+                            print(f"    {purpose:30} {row['calls']:5.1f} calls {row['tokens']:8.0f} tokens")
+                data = json.loads(path.read_text())
+                data["chats"] = chats
+                path.write_text(json.dumps(data, indent=2))
         finally:
             # Free the model (and flush its traces) while the temporary database still exists;
             # left to interpreter shutdown, llama.cpp's cleanup prints a traceback.

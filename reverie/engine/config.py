@@ -128,6 +128,9 @@ class PlanningConfig:
     # the places a location prompt lists: current, home, workplace and the best keyword
     # fits, at most this many (None: every place the persona knows)
     place_options: int | None = 8
+    # a block's decomposition sees the one-line identity (reflect.brief_identity) instead
+    # of the whole one (False: the whole identity, as the original's task decomposition)
+    brief_identity: bool = True
 
     def validate(self) -> None:
         low, high = self.wake_up_range
@@ -333,6 +336,7 @@ class AgentConfig:
                 guess_place=False,
                 personal_examples=False,
                 place_options=None,
+                brief_identity=False,
             ),
             conversation=ConversationConfig(
                 max_lines=16,

@@ -1,9 +1,11 @@
 """What a run costs in model calls and tokens, per agent-config preset.
 
-The figures are measured by `bench/cost.py` (docs/benchmarks.md, "Smallville cost"):
-the 3-agent base with its history loaded, on the bundled model, response cache off,
-prompt plus completion tokens (repair attempts included), embeddings left out. A run
-is priced from three parts per agent:
+The figures come from `bench/cost.py` (docs/benchmarks.md, "Smallville cost"), response
+cache off, prompt plus completion tokens (repair attempts included), embeddings left
+out: `compact` on the bundled model (3-agent base), `paper` with the rule-following
+scripted model on the 25-agent base (the bundled model under `paper` sleeps through
+the day), chats priced by running full-length ones. A run is priced from three parts
+per agent:
 
     day     the once-a-day planning (identity revision, wake-up hour, daily plan,
             schedule), at the first step and at each game midnight
@@ -48,13 +50,20 @@ class PresetCost:
         )
 
 
-# Measured with bench/cost.py (see docs/benchmarks.md for the commands and the tables).
+# From bench/cost.py (docs/benchmarks.md, "Smallville cost": the commands and tables).
+# day: a later day's planning (identity revision with recalled memories, wake-up, daily
+# plan, schedule; the run's first day costs less). awake: the measured hour of actions,
+# perception and reactions, plus 3.44 chats per agent per game day (the fewest that
+# take the paper's town from 0.167 to 0.74 relationship density in two days) at the
+# preset's longest chat (compact 8 lines, 7.9k tokens; paper 16 lines with the
+# relationship re-summed before each line, 28k tokens); paper also counts 4 actions an
+# hour (a strong model's 5-15 minute subtasks) where the rule model made 0.6.
 COSTS: dict[str, PresetCost] = {
     "compact": PresetCost(
-        day_calls=3.0, day_tokens=1_600, awake_calls=17.0, awake_tokens=2_900, night_calls=0.5, night_tokens=50
+        day_calls=4, day_tokens=3_550, awake_calls=11.6, awake_tokens=2_900, night_calls=1.0, night_tokens=100
     ),
     "paper": PresetCost(
-        day_calls=3.0, day_tokens=3_000, awake_calls=20.0, awake_tokens=5_000, night_calls=0.5, night_tokens=100
+        day_calls=4, day_tokens=3_200, awake_calls=20.7, awake_tokens=8_500, night_calls=1.3, night_tokens=285
     ),
 }
 

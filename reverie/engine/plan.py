@@ -29,7 +29,8 @@ with every model call small and typed and every setting in `AgentConfig.planning
       `memory.plans` is off.
 2. When a block becomes current and is not sleep, it is decomposed into 5-60 minute
    subtasks (`plan.decompose`), rescaled to the block's exact length; adjacent
-   subtasks with the same activity are merged into one.
+   subtasks with the same activity are merged into one. The prompt shows the whole
+   identity, or with `planning.brief_identity` (compact) its one-line form.
 3. Each new subtask becomes an action: the place is chosen from the places the
    persona knows (with `planning.place_options`, compact, at most that many: the
    current place, home, the workplace and the best keyword fits for the activity),
@@ -75,7 +76,7 @@ from reverie.engine.memory import MemoryNode, MemoryStream
 from reverie.engine.persona import Action, Identity, ScheduleItem, Scratch
 from reverie.engine.ports import ModelGateway
 from reverie.engine.prompting import prompt
-from reverie.engine.reflect import memory_line
+from reverie.engine.reflect import brief_identity, memory_line
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import (
     ActionDetails,
@@ -548,6 +549,7 @@ async def decompose_block(
         cap = config.chars("plan.decompose", 50)
         model = subtasks_model("Decomposition", cap, min_items=2, max_items=8)
         personal = config.planning.personal_examples
+        who = brief_identity(identity) if config.planning.brief_identity else identity.summary()
         example = (
             {"subtasks": _decompose_example(block.activity, block.minutes, cap)}
             if personal
@@ -555,7 +557,7 @@ async def decompose_block(
         )
         result = await gw.astructured(
             model,
-            prompt=prompt("plan_decompose", identity=identity.summary(), first_name=identity.first_name,
+            prompt=prompt("plan_decompose", identity=who, first_name=identity.first_name,
                           activity=block.activity, start=_clock(start), minutes=block.minutes,
                           example=_example(personal, example)),
             fallback=lambda: model.model_construct(subtasks=[]),
