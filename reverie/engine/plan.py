@@ -66,6 +66,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -818,8 +819,13 @@ async def next_action(
     *,
     stream: MemoryStream | None = None,
     config: AgentConfig | None = None,
+    on_activity: Callable[[str], None] | None = None,
 ) -> Action:
-    """Plan whatever is needed (new day, decomposition) and return the action for `now`."""
+    """Plan whatever is needed (new day, decomposition) and return the action for `now`.
+
+    `on_activity` is told the activity as soon as it is known, before its place and
+    details are chosen (the world decides whether to talk meanwhile).
+    """
     config = config or AgentConfig.compact()
     if scratch.is_new_day(now) or not scratch.hourly_schedule:
         await plan_day(gw, identity, scratch, now, stream=stream, config=config)
@@ -827,6 +833,8 @@ async def next_action(
     subtasks = await decompose_block(gw, identity, scratch, index, now, config=config)
     sub_index, started = current_subtask(subtasks, block_start(scratch, index, now), now)
     item = subtasks[sub_index]
+    if on_activity is not None:
+        on_activity(item.activity)
     arena, obj = await choose_place(gw, identity, item.activity, places, config=config)
     details = await describe_action(gw, item.activity, obj, config=config)
     remaining = item.minutes - int((now - started).total_seconds() // 60)

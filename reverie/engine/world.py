@@ -179,27 +179,43 @@ class World:
             # Someone waited for was busy; once the wait is over, they may be approached.
             waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
 
+            loop = asyncio.get_running_loop()
+            activity: asyncio.Future[str] = loop.create_future()
+
+            def known(text: str) -> None:
+                if not activity.done():
+                    activity.set_result(text)
+
             async def plan() -> None:
                 # A new day is planned at its first step (as the original does); a chat that
                 # runs past midnight goes on, and the new day's actions start after it.
-                new_day = agent.scratch.is_new_day(now)
-                if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
-                    agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now,
-                                                             self.places_for(agent), stream=agent.stream,
-                                                             config=self.config)  # fmt: skip
-                    agent.scratch.path, agent.scratch.path_set = [], False
-                elif new_day:
-                    await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream, config=self.config)
+                try:
+                    new_day = agent.scratch.is_new_day(now)
+                    if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
+                        agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now,
+                                                                 self.places_for(agent), stream=agent.stream,
+                                                                 config=self.config, on_activity=known)  # fmt: skip
+                        agent.scratch.path, agent.scratch.path_set = [], False
+                    elif new_day:
+                        await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream,
+                                       config=self.config)  # fmt: skip
+                finally:
+                    known(agent.doing())  # no new action: what it was doing
 
-            # Perceiving and planning do not wait for each other (their calls overlap: one
-            # chain of latencies, not two); perception learns the places in sight before
-            # its first call, so planning already knows them. Then reflection, as in the
-            # original's order (perceive, plan, reflect).
-            noticed, _ = await asyncio.gather(
-                perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town, events, now,
-                         agent.trigger, config=self.config),
-                plan(),
-            )  # fmt: skip
+            async def react() -> tuple[str, Agent] | None:
+                noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
+                                         events, now, agent.trigger, config=self.config)  # fmt: skip
+                # Only what was newly noticed can prompt a reaction: an agent does not
+                # reconsider the same person doing the same thing every 10 seconds.
+                fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
+                return await self._consider_reacting(gw, agent, events, now, fresh, doing=await activity)
+
+            # Perceiving and planning do not wait for each other (one chain of latencies,
+            # not two; perception learns the places in sight before its first call, so
+            # planning already knows them). Whether to talk is decided as soon as the new
+            # activity is known, while its place and details are still being chosen. Then
+            # reflection, as in the original's order (perceive, plan and react, reflect).
+            reaction, _ = await asyncio.gather(react(), plan())
             if agent.trigger.should_reflect(self.config.reflection.threshold):
                 try:
                     if self.config.reflection.enabled:
@@ -207,22 +223,35 @@ class World:
                 finally:
                     agent.trigger.reset()
             agent.scratch.now = now
-            # Only what was newly noticed can prompt a reaction: an agent does not
-            # reconsider the same person doing the same thing every 10 seconds.
-            fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
-            return await self._consider_reacting(gw, agent, events, now, fresh)
+            if reaction is None:
+                return None
+            decision, other = reaction
+            if decision == "talk":
+                return (agent, other)
+            if decision == "wait":  # stands where its new action would have taken it from
+                self._wait_for(agent, other, now)
+            return None
 
     async def _consider_reacting(
-        self, gw: ModelGateway, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime, noticed: set[str]
-    ) -> tuple[Agent, Agent] | None:
-        """Talk, wait or carry on, for the first newly noticed person the rules allow.
+        self,
+        gw: ModelGateway,
+        agent: Agent,
+        events: dict[Tile, list[WorldEvent]],
+        now: datetime,
+        noticed: set[str],
+        *,
+        doing: str,
+    ) -> tuple[str, Agent] | None:
+        """("talk" | "wait", other) for the first newly noticed person the rules allow,
+        else None (after "continue" the pair is left alone for `react_cooldown_steps`).
 
+        `doing` is the agent's activity this step (its new one when it just planned).
         The rules come before any model call: no new chats in the quiet hours, none
         while either is asleep or chatting, none with someone who is waiting for
         another, and none within the per-pair buffer (`chat_cooldown_steps`).
         """
         settings = self.config.conversation
-        if agent.scratch.chat.partner or agent.scratch.tile is None or "sleeping" in agent.doing():
+        if agent.scratch.chat.partner or agent.scratch.tile is None or "sleeping" in doing:
             return None
         if in_quiet_hours(now, settings.quiet_hours):
             return None
@@ -236,15 +265,12 @@ class World:
                 continue
             if "sleeping" in other.doing() or _waiting(other):
                 continue
-            me, them = Speaker(agent.identity, agent.stream, agent.doing()), Speaker(
+            me, them = Speaker(agent.identity, agent.stream, doing), Speaker(
                 other.identity, other.stream, other.doing())  # fmt: skip
             decision = await decide_reaction(gw, me, them, now, config=self.config)
-            if decision == "talk":
-                return (agent, other)
-            if decision == "wait":
-                self._wait_for(agent, other, now)
-            else:
-                agent.scratch.chat.cooldown[other.name] = settings.react_cooldown_steps  # leave them be a while
+            if decision in ("talk", "wait"):
+                return (decision, other)
+            agent.scratch.chat.cooldown[other.name] = settings.react_cooldown_steps  # leave them be a while
             return None
         return None
 

@@ -3,7 +3,9 @@
 The 3-agent base runs 200 steps against bench/chaos_server.py with 40% of requests
 faulted (garbage, broken JSON, empty choices, content null, 429, 500/502/503 HTML
 pages, slow answers past the timeout, connections dropped mid-body) and a 10-second
-outage (every connection refused) in the middle of the run. It must:
+outage (every connection refused) that begins at the first request after step 2 is
+committed (later in the run requests thin out, as the agents carry out actions they
+have already planned, so a later step may see no request at all). It must:
 
 - exit 0, having run all 200 steps;
 - store every step whole (three movements per step, each step once, memories in order);
@@ -32,7 +34,7 @@ from tests.chaos import load_chaos_server
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "base_the_ville_isabella_maria_klaus"
 STEPS = 200
-OUTAGE_AT_STEP = 100
+OUTAGE_AT_STEP = 2
 OUTAGE_SECONDS = 10.0
 
 

@@ -10,8 +10,11 @@ from llm.tracing import MemoryRecorder
 from tests.llm.fakes import FakeEmbedder, ScriptedBackend
 
 
-def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str = "nonsense", dim: int = 384) -> Gateway:
-    """Answer with the first route whose key appears in the prompt; `default` otherwise."""
+def routed_gateway(
+    routes: dict[str, str | Callable[[str], str]], default: str = "nonsense", dim: int = 384, delay: float = 0.0
+) -> Gateway:
+    """Answer with the first route whose key appears in the prompt; `default` otherwise
+    (each answer after `delay` seconds, like a server's latency)."""
 
     def answer(payload: Any) -> str:
         text = payload if isinstance(payload, str) else str(payload)
@@ -21,7 +24,7 @@ def routed_gateway(routes: dict[str, str | Callable[[str], str]], default: str =
         return default
 
     return Gateway(
-        ScriptedBackend(default=answer, concurrency=8),  # type: ignore[arg-type]
+        ScriptedBackend(default=answer, concurrency=8, delay=delay),  # type: ignore[arg-type]
         recorder=MemoryRecorder(),
         embedder=FakeEmbedder(dim),  # the vector store's VECTOR_DIM
     )

@@ -162,18 +162,21 @@ async def test_the_rules_come_before_any_model_call(maze):
     late = datetime(2023, 2, 13, 23, 30)
     world, (isabella, maria) = pair_at_the_cafe(maze, late, AgentConfig.paper())  # quiet hours (23, 24)
     events = world.events_by_tile()
-    assert await world._consider_reacting(gw, isabella, events, late, {maria.name}) is None
+    assert await world._consider_reacting(gw, isabella, events, late, {maria.name}, doing=isabella.doing()) is None
     assert gw.recorder.traces == []
     world, (isabella, maria) = pair_at_the_cafe(maze, START)
     events = world.events_by_tile()
     isabella.scratch.chat.cooldown[maria.name] = 5  # the per-pair buffer
-    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}) is None
+    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}, doing=isabella.doing()) is None
     del isabella.scratch.chat.cooldown[maria.name]
     maria.scratch.action.description = "sleeping"
-    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}) is None
+    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}, doing=isabella.doing()) is None
     assert gw.recorder.traces == []
     maria.scratch.action.description = "drinking coffee"
-    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}) == (isabella, maria)
+    assert await world._consider_reacting(gw, isabella, events, START, {maria.name}, doing=isabella.doing()) == (
+        "talk",
+        maria,
+    )
     assert [t.purpose for t in gw.recorder.traces if t.kind != "embed"] == ["react.decide"]
 
 
@@ -214,3 +217,23 @@ async def test_a_chat_is_everyones_action_and_the_plans_interruption(maze, monke
     assert await world._talk(routed_gateway({}, default="<html>"), isabella, maria, START) == []
     assert isabella.scratch.chat.partner is None and isabella.stream.count("chat") == 0
     assert isabella.scratch.action.description == "wiping the counter" and maria.name in isabella.scratch.chat.cooldown
+
+
+async def test_whether_to_talk_is_decided_while_the_new_actions_place_is_chosen(maze):
+    """The decision sees the new activity as soon as it is known, and its call runs
+    beside the place, object and details calls instead of after them."""
+    gw = routed_gateway(GOOD, delay=0.05)
+    world, (isabella, maria) = pair_at_the_cafe(maze, START)
+    for agent in (isabella, maria):
+        agent.scratch.action.minutes = 0  # finished: both plan a new action this step
+        agent.scratch.hourly_schedule = []
+    world.agents.pop("Klaus Mueller", None)
+    await world.advance(gw)
+    traces = [t for t in gw.recorder.traces if t.kind != "embed"]
+    decide = next(t for t in traces if t.purpose == "react.decide" and t.item == isabella.name)
+    details = next(t for t in traces if t.purpose == "plan.details" and t.item == isabella.name)
+    location = next(t for t in traces if t.purpose == "plan.location" and t.item == isabella.name)
+    new = location.prompt.split("is going to be ")[1].split(". Where?")[0]  # this step's new activity
+    assert new != "wiping the counter"
+    assert f"Isabella is {new}." in decide.prompt and "wiping the counter" not in decide.prompt
+    assert decide.created - decide.seconds < details.created - details.seconds  # asked before the details
