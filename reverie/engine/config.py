@@ -159,6 +159,11 @@ class ConversationConfig:
     # False: once per speaker per conversation (saves calls on a small model).
     relationship_per_line: bool = False
     chars_per_minute: int = 240  # chat length in game minutes = ceil(characters / this) (original: /8/30)
+    # compact only: the talk decision's example is built from the situation ("talk" unless
+    # they talked within `recent_chat_minutes`), because a tiny model copies the example;
+    # False (paper): three fixed, balanced examples
+    situated_example: bool = True
+    recent_chat_minutes: int = 60
 
     def validate(self) -> None:
         for name in ("max_lines", "relationship_memories", "memories_per_focal", "react_memories", "chars_per_minute"):
@@ -346,6 +351,7 @@ class AgentConfig:
                 chat_cooldown_steps=800,
                 quiet_hours=(23, 24),
                 relationship_per_line=True,
+                situated_example=False,
             ),
             interview=InterviewConfig(memories=50, summarise=True, history_turns=None),
             calls=dict(_PAPER_CALLS),

@@ -222,11 +222,36 @@ async def decide_reaction(
         prompt=prompt("react_decide", identity=me.identity.summary(), time=_clock(now),
                       first_name=me.identity.first_name, own_action=me.doing, other=other.name,
                       other_action=other.doing, last_chat=last_chat, memories=_bullets(memories),
-                      reason_chars=reason_chars),
+                      reason_chars=reason_chars, examples=_react_examples(me, other, last, now, config)),
         fallback=lambda: model.model_construct(reasoning="", decision="continue"),
         **config.call_kwargs("react.decide"),
     )  # fmt: skip
     return str(result.value.decision)
+
+
+_BALANCED_EXAMPLES = """Example answers:
+{"reasoning": "Maria has news about the exam to share and Klaus is free", "decision": "talk"}
+{"reasoning": "Klaus is in the middle of paying; Maria can ask him after", "decision": "wait"}
+{"reasoning": "Maria is late for class and they spoke an hour ago", "decision": "continue"}"""
+
+
+def _react_examples(me: Speaker, other: Speaker, last: MemoryNode | None, now: datetime, config: AgentConfig) -> str:
+    """Three balanced examples (paper), or one built from the situation (compact's
+    `situated_example`): a tiny model copies the example's decision, and with fixed
+    examples it copied "continue" every time, so nobody ever talked. The situated example
+    talks unless the two talked within `recent_chat_minutes`."""
+    settings = config.conversation
+    if not settings.situated_example:
+        return _BALANCED_EXAMPLES
+    first, them = me.identity.first_name, other.identity.first_name
+    cap = config.chars("react.decide", 80)
+    if last is not None and (now - last.created).total_seconds() < 60 * settings.recent_chat_minutes:
+        answer = {"reasoning": f"{first} and {them} talked a short while ago", "decision": "continue"}
+    else:
+        answer = {"reasoning": f"{them} is {other.doing}; {first} has not talked with {them} today",
+                  "decision": "talk"}  # fmt: skip
+    answer["reasoning"] = answer["reasoning"][:cap]
+    return "Example answer: " + json.dumps(answer, ensure_ascii=False)
 
 
 # --- talking ----------------------------------------------------------------------------------

@@ -210,11 +210,28 @@ async def test_the_decision_gives_a_reason_first_and_knows_they_never_talked():
     assert list(react_model(80).model_fields) == ["reasoning", "decision"]
     gw = routed_gateway({"Should": '{"reasoning": "she wants to invite him", "decision": "talk"}'})
     isabella, klaus = speakers()
-    assert await decide_reaction(gw, isabella, klaus, NOW) == "talk"
+    assert await decide_reaction(gw, isabella, klaus, NOW, config=AgentConfig.paper()) == "talk"
     text = prompts_of(gw, "react.decide")[0]
     assert "Isabella Rodriguez and Klaus Mueller have never talked before." in text
     assert all(f'"decision": "{d}"' in text for d in ("talk", "wait", "continue"))  # balanced examples
     assert text.count('"reasoning"') == 3
+
+
+async def test_compacts_example_is_built_from_the_situation():
+    """The bundled model copies the example's decision: compact shows one that talks to
+    someone not talked with lately, and carries on after a recent chat."""
+    gw = routed_gateway({"Should": '{"reasoning": "x y", "decision": "continue"}'})
+    isabella, klaus = speakers()
+    await decide_reaction(gw, isabella, klaus, NOW)
+    text = prompts_of(gw, "react.decide")[0]
+    assert text.count('"reasoning"') == 1 and '"decision": "talk"' in text
+    assert f"Klaus is {klaus.doing}; Isabella has not talked with Klaus today" in text
+    isabella.stream.add_chat(isabella.name, "chat with", klaus.name, "conversing about the party",
+                             created=NOW - timedelta(minutes=20), poignancy=4, filling=[(isabella.name, "Hi!")],
+                             embedding=gw.embed(["party"])[0])  # fmt: skip
+    await decide_reaction(gw, isabella, klaus, NOW)
+    text = prompts_of(gw, "react.decide")[1]
+    assert '"decision": "continue"' in text and '"decision": "talk"' not in text
 
 
 def test_chat_length_and_quiet_hours():
