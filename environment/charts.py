@@ -248,10 +248,13 @@ def line_chart(
     width: int = 640,
     height: int = 260,
     step: bool = False,
+    y_bounds: tuple[float, float] | None = None,
 ) -> str:
     """Lines of (x, y) points, one per series, with axes, ticks and a legend.
 
     With `step`, each value holds until the next point (horizontal, then vertical).
+    `y_bounds` widens the y axis to at least that range (0-100 for percentages), so
+    a value is read against the scale it belongs to.
     """
     cleaned = {str(name): _clean(points) for name, points in series.items()}
     cleaned = {name: points for name, points in cleaned.items() if points}
@@ -261,7 +264,7 @@ def line_chart(
     xs = [x for points in cleaned.values() for x, _ in points]
     ys = [y for points in cleaned.values() for _, y in points]
     x_range = _bounds(xs)
-    y_ticks = nice_ticks(*_bounds(ys, zero=min(ys) >= 0))
+    y_ticks = nice_ticks(*_bounds(ys + list(y_bounds or ()), zero=min(ys) >= 0))
     y_range = (min(y_ticks[0], min(ys)), max(y_ticks[-1], max(ys)))
     frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
     desc = f"{len(names)} series: " + "; ".join(

@@ -65,6 +65,7 @@ def page(request: HttpRequest, sim: str) -> HttpResponse:
     diffusion_chart = charts.line_chart(
         {sid: [(float(x), y) for x, y in points] for sid, points in history.items()},
         title=_("Agents aware of each seeded fact (interviews)"), x_label=_("step"), y_label=_("% aware"),
+        y_bounds=(0.0, 100.0),
     )  # fmt: skip
     diffusion = latest.get("diffusion")
     if diffusion is not None and "repeated" in (diffusion.summary or {}):

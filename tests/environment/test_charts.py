@@ -100,3 +100,11 @@ def test_whole_number_x_gets_whole_ticks_and_coinciding_series_stay_visible():
     # Three series on the same points: every point marked, in three sizes.
     radii = set(re.findall(r'<circle [^>]*r="([\d.]+)"', svg))
     assert len(re.findall(r"<circle ", svg)) == 9 and len(radii) == 3
+
+
+def test_a_percentage_chart_reads_against_the_whole_scale():
+    svg = line_chart({"party": [(0.0, 33.3), (120.0, 33.3)]}, title="aware", x_label="step", y_label="%",
+                     y_bounds=(0.0, 100.0))  # fmt: skip
+    assert ">80<" in svg and ">60<" in svg  # y ticks up to 100 (x ticks are 0-100 by 25)
+    assert ">80<" not in line_chart({"party": [(0.0, 33.3), (120.0, 33.3)]}, title="aware", x_label="step",
+                                     y_label="%")  # fmt: skip
