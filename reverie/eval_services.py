@@ -26,19 +26,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from django.db.models import Avg, Q, Sum
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from environment.vectors.models import VectorItem
 from llm.context import call_context
 from reverie import services
 from reverie.engine import interview as interview_engine
 from reverie.engine.config import ABLATIONS, AgentConfig
 from reverie.engine.memory import MemoryStream
 from reverie.engine.persona import Identity, identity_from_dict
-from reverie.engine.ports import InMemoryVectorIndex
 from reverie.evaluation import (
     PAPER_ATTENDANCE,
     PAPER_DENSITY,
@@ -99,21 +96,9 @@ def load_subjects(sim: Simulation, *, at_step: int | None = None) -> dict[str, S
     subjects = {}
     start = _identities_at_start(sim) if at_step == 0 else {}
     for p in sim.personas.all():
-        rows = p.memories.order_by("node_id")
-        if at_step is not None:
-            rows = rows.filter(step__lte=at_step)
-        data = list(rows.values_list("data", flat=True))
-        ids = {str(d["id"]) for d in data}
-        index = InMemoryVectorIndex()
-        for ref, kind, created, embedding in VectorItem.objects.filter(owner=p.vector_owner).values_list(
-            "ref", "kind", "created_at", "embedding"
-        ):
-            if ref in ids:
-                index.add(int(ref), kind, np.asarray(embedding, dtype=np.float32), game_time(created))
-        next_id = max((int(d["id"]) for d in data), default=0) + 1
-        stream = MemoryStream.from_dict({"nodes": data, "next_id": next_id}, index=index)
+        stream = services.load_stream(p, at_step=at_step)
         identity = identity_from_dict(start.get(p.name) or p.identity)
-        texts = [str(d.get("description", "")) for d in data] + [identity.summary()]
+        texts = [node.description for node in stream] + [identity.summary()]
         subjects[p.name] = Subject(p.name, identity, stream, texts)
     return subjects
 
@@ -171,14 +156,6 @@ def _run_jobs(
         await asyncio.gather(*(one(job) for job in jobs))
 
     asyncio.run(main())
-
-
-def _gateway(gateway: Any) -> Any:
-    if gateway is not None:
-        return gateway
-    from environment.gateway import get_gateway
-
-    return get_gateway()
 
 
 def _scenarios(sim: Simulation) -> list[dict[str, Any]]:
@@ -498,7 +475,7 @@ def measure(
         simulation=sim, measure=name, step=sim.step,
         settings={"preset": config.preset, "judge": judge, "personas": list(personas or []), **(settings or {})},
     )  # fmt: skip
-    gw = _gateway(gateway) if name != "attendance" else None
+    gw = services._gateway(gateway) if name != "attendance" else None
     try:
         if name == "diffusion":
             diffusion(sim, result, gw=gw, progress=progress)
@@ -566,7 +543,7 @@ def repeated(
         raise EvalError("--runs must be >= 1 and --steps >= 0")
     config = AgentConfig.preset_named(preset)
     results: list[EvalResult] = []
-    gw = _gateway(gateway)
+    gw = services._gateway(gateway)
     for i in range(1, runs + 1):
         fork = services.fork(source.name, _fork_name(source.name, name, i), preset=config.preset, gateway=gw)
         if on_fork is not None:

@@ -448,17 +448,29 @@ def agent_config(sim: Simulation) -> AgentConfig:
     return AgentConfig.from_dict(stored) if stored else AgentConfig.compact()
 
 
+def load_stream(persona: Persona, *, at_step: int | None = None) -> MemoryStream:
+    """A persona's memory stream with its embeddings; with `at_step`, only the memories
+    created by that step (the state an evaluation interviews "at step 0")."""
+    rows = persona.memories.order_by("node_id")
+    if at_step is not None:
+        rows = rows.filter(step__lte=at_step)
+    data = list(rows.values_list("data", flat=True))
+    ids = {str(d["id"]) for d in data}
+    index = InMemoryVectorIndex()
+    for ref, kind, created, embedding in VectorItem.objects.filter(owner=persona.vector_owner).values_list(
+        "ref", "kind", "created_at", "embedding"
+    ):
+        if ref in ids:
+            index.add(int(ref), kind, np.asarray(embedding, dtype=np.float32), _game_time(created))
+    next_id = max((int(d["id"]) for d in data), default=0) + 1
+    return MemoryStream.from_dict({"nodes": data, "next_id": next_id}, index=index)
+
+
 def load_session(sim: Simulation) -> Session:
     maze = maze_for(sim.maze)
     agents, personas, saved_ids, saved_access = [], {}, {}, {}
     for p in sim.personas.all():
-        index = InMemoryVectorIndex()
-        for ref, kind, created, embedding in VectorItem.objects.filter(owner=p.vector_owner).values_list(
-            "ref", "kind", "created_at", "embedding"
-        ):
-            index.add(int(ref), kind, np.asarray(embedding, dtype=np.float32), _game_time(created))
-        rows = list(p.memories.order_by("node_id").values_list("data", flat=True))
-        stream = MemoryStream.from_dict({"nodes": rows, "next_id": len(rows) + 1}, index=index)
+        stream = load_stream(p)
         agent = Agent(
             identity=identity_from_dict(p.identity),
             scratch=scratch_from_dict(p.scratch),
