@@ -25,6 +25,8 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from reverie.engine.quantised import Int8Rows
+
 __all__ = ["InMemoryVectorIndex", "ModelGateway", "Tile", "Town", "VectorIndex", "as_unit_vector"]
 
 Tile = tuple[int, int]
@@ -160,6 +162,8 @@ class InMemoryVectorIndex:
         # id -> row as a dense array (-1: no vector) while ids are small non-negative
         # ints, as memory node ids are; None once an id does not fit (the dict serves).
         self._row_of: np.ndarray | None = np.full(self._capacity, -1, dtype=np.intp)
+        # The int8 copy for `similarity_bounds`, made on the first large query.
+        self._int8: Int8Rows | None = None
 
     @property
     def dim(self) -> int | None:
@@ -189,6 +193,8 @@ class InMemoryVectorIndex:
             self._matrix[row] = unit
             self._kinds[row] = kind
             self._created[row] = created
+            if self._int8 is not None:
+                self._int8.replace(self._matrix, row)
             return
         row = len(self._rows)
         if row == self._matrix.shape[0]:
@@ -231,6 +237,43 @@ class InMemoryVectorIndex:
         # Rounding can push a unit-vector dot product a hair past 1.
         np.clip(scores, -1.0, 1.0, out=scores)
         return dict(zip(known, scores.tolist(), strict=True))
+
+    # From this many candidates, `similarity_bounds` answers (an int8 pass and exact
+    # rescoring of a few hundred rows beats reading every float32 row); below, None.
+    APPROX_MIN_ROWS = BLAS_MIN_ROWS
+
+    def similarity_bounds(
+        self, queries: Sequence[np.ndarray], node_ids: np.ndarray | Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Estimated cosines of each query to each of `node_ids`, with bounds: (estimates,
+        bounds), both shape (len(queries), len(node_ids)), |exact - estimate| <= bound
+        (reverie.engine.quantised says how). 0.0 +- 0.0 for ids with no vector.
+
+        None when the exact `similarity_arrays` is the better way: fewer than
+        APPROX_MIN_ROWS candidates, candidates that are a small part of the index, ids
+        outside the dense id map, or no int8 kernel on this machine.
+        """
+        ids = np.asarray(node_ids, dtype=np.int64)
+        used = len(self._rows)
+        row_of = self._row_of
+        if self._matrix is None or row_of is None or ids.shape[0] < self.APPROX_MIN_ROWS or not len(queries):
+            return None
+        if ids.shape[0] < self._FULL_PRODUCT_FRACTION * used or ids.min() < 0 or ids.max() >= row_of.shape[0]:
+            return None
+        if self._int8 is None:
+            self._int8 = Int8Rows()
+        self._int8.sync(self._matrix, used)
+        rows = row_of[ids]
+        known = rows >= 0
+        every = bool(known.all())
+        units = np.stack([as_unit_vector(query, dim=self._dim, name="query") for query in queries])
+        answer = self._int8.estimate(units, rows if every else rows[known])
+        if answer is None or every:
+            return answer
+        estimates = np.zeros((len(queries), ids.shape[0]), dtype=np.float32)
+        bounds = np.zeros((len(queries), ids.shape[0]), dtype=np.float32)
+        estimates[:, known], bounds[:, known] = answer
+        return estimates, bounds
 
     def similarity_array(self, query: np.ndarray, node_ids: np.ndarray | Sequence[int]) -> np.ndarray:
         """Cosine of `query` to each of `node_ids`, as a float64 array aligned with

@@ -230,39 +230,114 @@ def retrieve(
     importance = min_max_normalise(found.poignancy)
     base = config.recency_weight * recency
     base += config.importance_weight * importance
-    similarity_arrays = getattr(index, "similarity_arrays", None)
-    if similarity_arrays is not None:  # InMemoryVectorIndex: arrays in, arrays out
-        similarities = similarity_arrays([vector for _, vector in items], ids)
-    else:  # any other VectorIndex: the dict protocol
-        id_list = ids.tolist()
-        similarities = np.zeros((len(items), len(id_list)), dtype=np.float64)
-        for j, (_, vector) in enumerate(items):
-            answer = index.similarities(vector, id_list)
-            similarities[j] = np.fromiter((answer.get(i, 0.0) for i in id_list), dtype=np.float64, count=len(id_list))
+    vectors = [vector for _, vector in items]
+    bounded = getattr(index, "similarity_bounds", None)
+    estimates = bounded(vectors, ids) if bounded is not None else None
+    similarities = None if estimates is not None else _similarities(index, vectors, ids)
 
     touched: dict[int, None] = {}
-    for (text, _), similarity in zip(items, similarities, strict=True):
-        relevance = min_max_normalise(similarity)
-        scores = config.relevance_weight * relevance
-        scores += base
-        top = _top_k(scores, ages, ids, k)
+    for j, (text, vector) in enumerate(items):
+        picked: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        if estimates is not None:
+            picked = _top_k_bounded(index, vector, ids, estimates[0][j], estimates[1][j], base, ages, k, config)
+        if picked is None:
+            similarity = similarities[j] if similarities is not None else _similarities(index, [vector], ids)[0]
+            relevance = min_max_normalise(similarity)
+            scores = config.relevance_weight * relevance
+            scores += base
+            best = np.asarray(_top_k(scores, ages, ids, k), dtype=np.intp)
+            picked = (best, scores[best], relevance[best], similarity[best])
+        top, top_scores, top_relevance, top_similarity = picked
         result[text] = [
             ScoredNode(
                 node=stream.get(int(ids[i])),
-                score=float(scores[i]),
+                score=float(top_scores[n]),
                 recency=float(recency[i]),
-                relevance=float(relevance[i]),
+                relevance=float(top_relevance[n]),
                 importance=float(importance[i]),
                 raw_recency=float(raw_recency[i]),
-                similarity=float(similarity[i]),
+                similarity=float(top_similarity[n]),
             )
-            for i in top
+            for n, i in enumerate(top)
         ]
         touched.update((int(ids[i]), None) for i in top)
 
     if touch:
         stream.touch(touched, now)
     return result
+
+
+def _similarities(index: VectorIndex, vectors: Sequence[np.ndarray], ids: np.ndarray) -> np.ndarray:
+    """Exact cosines, shape (len(vectors), len(ids)); 0.0 where a node has no embedding."""
+    similarity_arrays = getattr(index, "similarity_arrays", None)
+    if similarity_arrays is not None:  # InMemoryVectorIndex: arrays in, arrays out
+        return np.asarray(similarity_arrays(vectors, ids))
+    id_list = ids.tolist()  # any other VectorIndex: the dict protocol
+    out = np.zeros((len(vectors), len(id_list)), dtype=np.float64)
+    for j, vector in enumerate(vectors):
+        answer = index.similarities(vector, id_list)
+        out[j] = np.fromiter((answer.get(i, 0.0) for i in id_list), dtype=np.float64, count=len(id_list))
+    return out
+
+
+def _top_k_bounded(
+    index: VectorIndex,
+    vector: np.ndarray,
+    ids: np.ndarray,
+    estimate: np.ndarray,
+    bound: np.ndarray,
+    base: np.ndarray,
+    ages: np.ndarray,
+    k: int,
+    config: RetrievalConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The exact top k from cosine estimates with error bounds, computing exact cosines
+    only where the bounds leave the answer open (reverie.engine.quantised).
+
+    1. The exact max cosine is among the rows whose upper bound reaches the largest
+       lower bound; likewise the min. Exact cosines of those rows give the exact
+       min-max normalisation.
+    2. With it, every row's score has bounds. The k-th best exact score is at least
+       the k-th largest lower bound L, so only rows whose upper bound reaches L can
+       be in the top k (or tie with it): their exact scores, ranked by `_top_k`,
+       are the answer.
+    Returns (positions, scores, relevance, similarity) of the top k, or None when all
+    cosines are equal (no normalisation span), which the caller handles exactly.
+    """
+    low = estimate - bound
+    high = estimate + bound
+
+    def exact(positions: np.ndarray) -> np.ndarray:
+        return _similarities(index, [vector], ids[positions])[0]
+
+    near_max = np.flatnonzero(high >= low.max())
+    near_min = np.flatnonzero(low <= high.min())
+    top_cosine, bottom_cosine = float(exact(near_max).max()), float(exact(near_min).min())
+    span = top_cosine - bottom_cosine
+    if span <= 0.0:
+        return None
+    # Score bounds without clipping relevance to [0, 1]: still bounds, one pass fewer.
+    # float32, as the estimates: the bounds' margin covers its rounding.
+    weight = config.relevance_weight
+    scale = np.float32(weight / span)
+    score_low = low
+    score_low -= np.float32(bottom_cosine)
+    score_low *= scale
+    score_low += base
+    n = len(ids)
+    floor = np.partition(score_low, n - k)[n - k] if k < n else -np.inf
+    # score_high = score_low + 2 * bound * scale; compared without building it.
+    spread = bound * (2 * scale)
+    spread += score_low
+    open_rows = np.flatnonzero(spread >= floor - 1e-6)
+    similarity = exact(open_rows)
+    # The same arithmetic as min_max_normalise and the exact path, so equal inputs give equal scores.
+    relevance = similarity - bottom_cosine
+    relevance /= span
+    scores = weight * relevance
+    scores += base[open_rows]
+    best = np.asarray(_top_k(scores, ages[open_rows], ids[open_rows], k), dtype=np.intp)
+    return open_rows[best], scores[best], relevance[best], similarity[best]
 
 
 def _top_k(scores: np.ndarray, ages: np.ndarray, ids: np.ndarray, k: int) -> list[int]:

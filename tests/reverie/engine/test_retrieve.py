@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
+from reverie.engine import quantised
 from reverie.engine.memory import MemoryNode, MemoryStream
 from reverie.engine.ports import InMemoryVectorIndex
+from reverie.engine.quantised import Int8Rows
 from reverie.engine.retrieve import (
     RetrievalConfig,
     ScoredNode,
@@ -459,3 +461,69 @@ def test_exclude_predicates_leaves_out_thoughts_only():
     assert len(everything) == 4
     kept = ids(retrieve_one(stream, None, "q", Q, hours(1), exclude_predicates=("reflects", "plans")))
     assert set(kept) == {seen.id, insight.id}  # the event keeps its predicate "reflects"
+
+
+# --- the int8 estimate path for large streams (reverie.engine.quantised) ----------------
+
+
+def test_int8_estimates_stay_within_their_bounds():
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(3000, 384)).astype(np.float32)
+    rows[:5] *= 40.0  # rows of very different scale and one peaked row: the bound is per row
+    rows[5] = 0.001
+    rows[5, 7] = 1.0
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    copy = Int8Rows()
+    copy.sync(rows, len(rows))
+    queries = rng.normal(size=(4, 384)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    answer = copy.estimate(queries, np.arange(len(rows)))
+    assert answer is not None, "torch's int8 kernel is missing: the fast path never runs"
+    estimates, bounds = answer
+    exact = queries.astype(np.float64) @ rows.astype(np.float64).T
+    assert np.all(np.abs(exact - estimates) <= bounds)
+    assert np.median(bounds) < 0.012  # tight enough to rule out almost every row
+
+
+@pytest.mark.parametrize("mode", ["hours", "rank"])
+def test_int8_path_gives_the_exact_answer(monkeypatch, mode):
+    rng = np.random.default_rng(29)
+    stream = random_stream(rng, 1500, 48)  # idle, expired and embedding-less nodes included
+    replaced = stream.all()[10]
+    stream.index.add(replaced.id, replaced.kind, rng.normal(size=48), replaced.created)  # re-quantised in place
+    monkeypatch.setattr(InMemoryVectorIndex, "APPROX_MIN_ROWS", 100)
+    exact_rows: list[int] = []
+    original = InMemoryVectorIndex.similarity_arrays
+
+    def counting(self, queries, node_ids):
+        exact_rows.append(len(node_ids))
+        return original(self, queries, node_ids)
+
+    monkeypatch.setattr(InMemoryVectorIndex, "similarity_arrays", counting)
+    config = RetrievalConfig(recency_weight=0.7, relevance_weight=1.3, importance_weight=0.9, recency_mode=mode)
+    queries = {f"q{j}": rng.normal(size=48) for j in range(3)}
+    now = hours(50)
+    got = retrieve(stream, None, queries, now, k=25, config=config, touch=False)
+    candidates = len(stream.candidates(("event", "thought"), skip_idle=True, exclude_predicates=()).ids)
+    assert exact_rows and max(exact_rows) < candidates / 3  # exact cosines for the open rows only
+    for text, query in queries.items():
+        assert ids(got[text]) == reference_top_k(stream, query, now, 25, config)
+    monkeypatch.setattr(InMemoryVectorIndex, "APPROX_MIN_ROWS", 10**9)
+    exact = retrieve(stream, None, queries, now, k=25, config=config, touch=False)
+    for text in queries:
+        assert ids(exact[text]) == ids(got[text])
+        assert [s.score for s in got[text]] == pytest.approx([s.score for s in exact[text]], abs=1e-6)
+        assert [s.similarity for s in got[text]] == pytest.approx([s.similarity for s in exact[text]], abs=1e-6)
+
+
+def test_without_the_int8_kernel_retrieval_uses_float32_products(monkeypatch):
+    rng = np.random.default_rng(31)
+    stream = random_stream(rng, 400, 16)
+    monkeypatch.setattr(InMemoryVectorIndex, "APPROX_MIN_ROWS", 10)
+    monkeypatch.setitem(quantised._kernel_state, "torch", None)
+    ids_ = stream.candidates(("event", "thought"), skip_idle=True, exclude_predicates=()).ids
+    assert stream.index.similarity_bounds([rng.normal(size=16)], ids_) is None
+    query = rng.normal(size=16)
+    config = RetrievalConfig()
+    got = retrieve_one(stream, None, "q", query, hours(50), k=20, config=config, touch=False)
+    assert ids(got) == reference_top_k(stream, query, hours(50), 20, config)
