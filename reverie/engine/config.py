@@ -122,6 +122,9 @@ class PlanningConfig:
     revision_memories: int = 5  # memories retrieved per focal point for the day's planning (paper: 30)
     # compact-only heuristics (None/False in `paper`):
     wake_up_range: tuple[int, int] = (4, 11)  # the hours a wake-up answer may name
+    # the wake-up hour is the lifestyle's ("wakes up around 6am") or yesterday's, with no
+    # model call, when the lifestyle states one (the tiny model only copied its example)
+    lifestyle_wake_up: bool = True
     waking_hours: int | None = 16  # force the schedule to fill this many waking hours
     guess_place: bool = True  # a keyword place guess shown as the example answer
     personal_examples: bool = True  # few-shot examples built from the persona's own data
@@ -337,6 +340,7 @@ class AgentConfig:
             planning=PlanningConfig(
                 revision_memories=30,
                 wake_up_range=(0, 23),
+                lifestyle_wake_up=False,
                 waking_hours=None,
                 guess_place=False,
                 personal_examples=False,

@@ -43,7 +43,9 @@ Examples. Under `planning.personal_examples` (compact) the example answers of th
 daily, hourly, decomposition and identity prompts are built from the persona's own
 data (lifestyle, workplace, daily requirement, `currently`): a tiny model that copies
 the example still gets a personal day. Under `planning.guess_place` (compact) the
-place example is a keyword guess. Otherwise (paper) the examples only show the answer
+place example is a keyword guess. Under `planning.lifestyle_wake_up` (compact) a
+lifestyle that states the wake-up hour ("wakes up around 6am") sets it with no call
+(yesterday's hour once there is one). Otherwise (paper) the examples only show the answer
 format and decide nothing.
 
 Planning off (`planning.enabled` False, the paper's no-planning ablation): no
@@ -377,16 +379,19 @@ async def plan_day(
     low, high = planning.wake_up_range
     usual = scratch.wake_up_hour or (wake_at // 60 if wake_at is not None else 7)
     usual = max(low, min(high, usual))
-    wake_model = wake_up_model(low, high)
-    wake = await gw.astructured(
-        wake_model,
-        prompt=prompt("plan_wake_up", identity=identity.summary(), lifestyle=identity.lifestyle, date=_date(now),
-                      first_name=identity.first_name, memories=recalled,
-                      example=_example(personal, {"hour": usual} if personal else {"hour": "<0-23>"})),
-        fallback=lambda: wake_model(hour=usual),
-        **config.call_kwargs("plan.wake_up"),
-    )  # fmt: skip
-    wake_up = int(wake.value.hour)
+    if planning.lifestyle_wake_up and wake_at is not None:
+        wake_up = usual
+    else:
+        wake_model = wake_up_model(low, high)
+        wake = await gw.astructured(
+            wake_model,
+            prompt=prompt("plan_wake_up", identity=identity.summary(), lifestyle=identity.lifestyle, date=_date(now),
+                          first_name=identity.first_name, memories=recalled,
+                          example=_example(personal, {"hour": usual} if personal else {"hour": "<0-23>"})),
+            fallback=lambda: wake_model(hour=usual),
+            **config.call_kwargs("plan.wake_up"),
+        )  # fmt: skip
+        wake_up = int(wake.value.hour)
 
     daily_cap = config.chars("plan.daily", 60)
     daily_model = daily_plan_model(daily_cap)
