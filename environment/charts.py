@@ -10,6 +10,12 @@ Colours for text and axes are ``currentColor`` so the chart follows the page's t
 - :func:`bar_chart`: stacked bars of (x, y) per series, with long x ranges (thousands
   of steps) summed into at most ``max_bars`` buckets.
 
+Whole-number x (steps, turns) gets whole-number ticks, and a short run (one or two
+steps) a bar of sensible width over each step's tick rather than one bar across the
+chart. Lines that coincide stay apart to the eye: each series has its own dash pattern,
+marker shape and stroke width (the first widest, drawn first), and the legend shows each
+series' sample line and its last value.
+
 With no data at all, both return a chart saying "no data yet" instead of failing.
 """
 
@@ -43,6 +49,11 @@ _PAD_LEFT = 58  # tick labels and the y label
 _PAD_RIGHT = 12
 _LEGEND_WIDTH = 150
 _LEGEND_CHARS = 20
+# Per series, in order: dash patterns ("" is solid) and marker shapes, so lines that lie on
+# one another (two facts known by the same agents) still read as two lines.
+DASHES = ("", "7 4", "2 3", "9 3 2 3", "4 4", "1 2")
+MARKERS = ("circle", "square", "triangle", "diamond", "cross", "triangle-down")
+_MAX_BAR_PX = 48  # a bar for one step is at most this wide, however few steps there are
 
 
 def _e(text: object) -> str:
@@ -86,6 +97,47 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
             ticks.append(round(value, 10))
         value += step
     return ticks
+
+
+def _whole(values: Iterable[float]) -> bool:
+    return all(float(v).is_integer() for v in values)
+
+
+def _whole_ticks(low: float, high: float, fallback: Iterable[float]) -> list[float]:
+    """Whole-number ticks in low..high (about five), else the `fallback` values themselves:
+    a step axis never says 0.2 or 1.5."""
+    ticks = [t for t in nice_ticks(low, high) if float(t).is_integer() and low <= t <= high]
+    if len(ticks) < 2:
+        ticks = sorted({float(v) for v in fallback if low <= v <= high})
+    return [float(t) for t in ticks]
+
+
+def _marker(shape: str, x: float, y: float, r: float, colour: str) -> str:
+    """A marker of `shape` centred on (x, y), about 2r across."""
+    if shape == "circle":
+        return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}" fill="{colour}"/>'
+    if shape == "square":
+        return (
+            f'<rect x="{_num(x - r * 0.9)}" y="{_num(y - r * 0.9)}" width="{_num(r * 1.8)}" '
+            f'height="{_num(r * 1.8)}" fill="{colour}"/>'
+        )
+    if shape == "cross":
+        return (
+            f'<path d="M{_num(x - r)} {_num(y - r)}L{_num(x + r)} {_num(y + r)}M{_num(x - r)} {_num(y + r)}'
+            f'L{_num(x + r)} {_num(y - r)}" stroke="{colour}" stroke-width="2" stroke-dasharray="none" fill="none"/>'
+        )
+    points = {
+        "triangle": [(0, -1.2), (1.1, 0.8), (-1.1, 0.8)],
+        "triangle-down": [(0, 1.2), (1.1, -0.8), (-1.1, -0.8)],
+        "diamond": [(0, -1.25), (1.1, 0), (0, 1.25), (-1.1, 0)],
+    }[shape]
+    coords = " ".join(f"{_num(x + dx * r)},{_num(y + dy * r)}" for dx, dy in points)
+    return f'<polygon points="{coords}" fill="{colour}"/>'
+
+
+def _style(i: int) -> tuple[str, str, str, float]:
+    """Series i's colour, dash pattern, marker shape and stroke width."""
+    return PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)], MARKERS[i % len(MARKERS)], max(1.5, 3.5 - 0.75 * i)
 
 
 def _bounds(values: Iterable[float], *, zero: bool = False) -> tuple[float, float]:
@@ -190,19 +242,35 @@ def _axes(frame: _Frame, x_ticks: list[float], y_ticks: list[float], x_label: st
     return parts
 
 
-def _legend(names: list[str], frame: _Frame) -> list[str]:
+def _legend(names: list[str], frame: _Frame, values: list[str] | None = None) -> list[str]:
+    """One row per series: a colour swatch (bars), or for lines (`values` given) a sample of
+    the line with its dash and marker, the name and the series' last value."""
     x = frame.right + 14
     parts = ['<g class="legend">']
     room = max(1, int((frame.bottom - frame.top) // 16))
     shown = names if len(names) <= room else names[: room - 1]
     for i, name in enumerate(shown):
         y = frame.top + 6 + i * 16
-        short = name if len(name) <= _LEGEND_CHARS else name[: _LEGEND_CHARS - 1] + "…"
-        colour = PALETTE[i % len(PALETTE)]
+        colour, dash, shape, stroke = _style(i)
+        if values is None:
+            short = name if len(name) <= _LEGEND_CHARS else name[: _LEGEND_CHARS - 1] + "…"
+            parts.append(
+                f"<g><title>{_e(name)}</title>"
+                f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
+                f'<text x="{x + 15}" y="{y + 1}" fill="currentColor">{_e(short)}</text></g>'
+            )
+            continue
+        value = values[i]
+        chars = max(4, _LEGEND_CHARS - 3 - len(value))
+        short = name if len(name) <= chars else name[: chars - 1] + "…"
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(
-            f"<g><title>{_e(name)}</title>"
-            f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 15}" y="{y + 1}" fill="currentColor">{_e(short)}</text></g>'
+            f'<g class="legend-item" data-series="{_e(name)}"><title>{_e(f"{name}: {value}")}</title>'
+            f'<line x1="{x - 4}" y1="{y - 3}" x2="{x + 22}" y2="{y - 3}" stroke="{colour}" '
+            f'stroke-width="{_num(min(stroke, 2.5))}"{dash_attr}/>'
+            f"{_marker(shape, x + 9, y - 3, 3.5, colour)}"
+            f'<text x="{x + 28}" y="{y + 1}" fill="currentColor">{_e(short)}: '
+            f'<tspan class="legend-value" font-weight="600">{_e(value)}</tspan></text></g>'
         )
     if len(shown) < len(names):
         y = frame.top + 6 + len(shown) * 16
@@ -263,7 +331,11 @@ def line_chart(
     names = list(cleaned)
     xs = [x for points in cleaned.values() for x, _ in points]
     ys = [y for points in cleaned.values() for _, y in points]
+    whole_x = _whole(xs)
     x_range = _bounds(xs)
+    if whole_x and min(xs) == max(xs):
+        # One step: an axis of whole steps around it (not -0.1..0.1, nor below step 0).
+        x_range = (max(0.0, xs[0] - 1) if xs[0] >= 0 else xs[0] - 1, xs[0] + 1)
     y_ticks = nice_ticks(*_bounds(ys + list(y_bounds or ()), zero=min(ys) >= 0))
     y_range = (min(y_ticks[0], min(ys)), max(y_ticks[-1], max(ys)))
     frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
@@ -272,14 +344,15 @@ def line_chart(
     )
     parts = _open(width, height, title, desc)
     x_ticks = nice_ticks(*x_range)
-    if all(float(x).is_integer() for x in xs):
+    if whole_x:
         # Whole-number x (turns, steps, days): a tick at 1.5 would name nothing.
-        whole = [t for t in x_ticks if float(t).is_integer()]
-        x_ticks = whole if len(whole) >= 2 else [float(x) for x in sorted(set(xs))]
+        x_ticks = _whole_ticks(x_range[0], x_range[1], xs)
     parts += _axes(frame, x_ticks, y_ticks, x_label, y_label)
-    parts.append('<g class="series" fill="none" stroke-width="2" stroke-linejoin="round">')
+    parts.append('<g class="series" fill="none" stroke-linejoin="round">')
     for i, (name, points) in enumerate(cleaned.items()):
-        colour = PALETTE[i % len(PALETTE)]
+        # The first series widest and drawn first, the next ones narrower, dashed, on top:
+        # a line that lies on another shows through its gaps and along its edges.
+        colour, dash, shape, stroke = _style(i)
         drawn = points if step else _thin(points, frame)
         commands = [f"M{_num(frame.px(drawn[0][0]))} {_num(frame.py(drawn[0][1]))}"]
         for x, y in drawn[1:]:
@@ -287,18 +360,22 @@ def line_chart(
                 commands.append(f"H{_num(frame.px(x))}V{_num(frame.py(y))}")
             else:
                 commands.append(f"L{_num(frame.px(x))} {_num(frame.py(y))}")
-        parts.append(f'<path d="{"".join(commands)}" stroke="{colour}"><title>{_e(name)}</title></path>')
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(
+            f'<path d="{"".join(commands)}" stroke="{colour}" stroke-width="{_num(stroke)}"{dash_attr}>'
+            f"<title>{_e(name)}</title></path>"
+        )
         if len(drawn) <= MARKED_POINTS:
-            # Few points: mark each, the first series largest, so series that coincide
-            # (equal accuracies, say) still all show, as rings around one another.
+            # Few points: mark each, with the series' own shape, the first series largest,
+            # so series that coincide (equal accuracies, say) still all show.
             radius = max(1.5, 4.5 - 1.2 * i)
+            parts.append(f'<g class="markers" data-shape="{shape}">')
             for x, y in drawn:
-                parts.append(
-                    f'<circle cx="{_num(frame.px(x))}" cy="{_num(frame.py(y))}" r="{_num(radius)}" fill="{colour}"/>'
-                )
+                parts.append(_marker(shape, frame.px(x), frame.py(y), radius, colour))
+            parts.append("</g>")
     parts.append("</g>")
     if len(names) > 1:
-        parts += _legend(names, frame)
+        parts += _legend(names, frame, [_fmt(points[-1][1]) for points in cleaned.values()])
     parts.append("</svg>")
     return "".join(parts)
 
@@ -344,18 +421,30 @@ def bar_chart(
     highest = max(max(tops), 0.0)
     lowest = min(min(min(row) for row in sums), 0.0)
     y_ticks = nice_ticks(lowest, highest if highest > lowest else lowest + 1)
+    if _whole(y for points in cleaned.values() for _, y in points):
+        # Counts (calls, tokens): no tick at 0.2 of a call.
+        y_ticks = _whole_ticks(y_ticks[0], y_ticks[-1], [lowest, max(highest, lowest + 1)])
     y_range = (min(y_ticks[0], lowest), max(y_ticks[-1], highest))
-    x_range = (first, first + bucket * count)
-    frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
     whole = bucket.is_integer()
+    # One step per bar: each bar stands over its step's tick (the axis runs half a step
+    # beyond the first and last), so one or two steps give bars over "0" and "1", not one
+    # bar across a 0-1 axis.
+    centred = whole and bucket == 1 and _whole(xs)
+    x_range = (first - 0.5, first + count - 0.5) if centred else (first, first + bucket * count)
+    frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
     if bucket != 1:
         x_label = f"{x_label} (each bar: {_fmt(bucket)}{'' if whole else ' wide'})"
     desc = f"{len(names)} series in {count} bars; " + "; ".join(
         f"{name}, total {_fmt(sum(row))}" for name, row in zip(names, sums, strict=True)
     )
     parts = _open(width, height, title, desc)
-    parts += _axes(frame, nice_ticks(*x_range), y_ticks, x_label, y_label)
-    bar_px = (frame.right - frame.left) / count
+    if whole and _whole(xs):
+        x_ticks = _whole_ticks(first, first + bucket * (count - (1 if centred else 0)), xs)
+    else:
+        x_ticks = nice_ticks(*x_range)
+    parts += _axes(frame, x_ticks, y_ticks, x_label, y_label)
+    slot_px = (frame.right - frame.left) / count
+    bar_px = min(slot_px, _MAX_BAR_PX) if centred else slot_px
     gap = 1 if bar_px > 3 else 0
     parts.append('<g class="bars">')
     base = [0.0] * count
@@ -368,7 +457,7 @@ def bar_chart(
             y_from, y_to = base[b], base[b] + value
             base[b] = y_to
             top, bottom = frame.py(max(y_from, y_to)), frame.py(min(y_from, y_to))
-            left = frame.left + b * bar_px
+            left = frame.left + b * slot_px + (slot_px - bar_px) / 2
             label_from = first + b * bucket
             span = _fmt(label_from) if bucket == 1 else f"{_fmt(label_from)}–{_fmt(label_from + bucket - whole)}"
             parts.append(

@@ -28,11 +28,12 @@ def test_a_line_chart_is_valid_accessible_svg():
     root = _parse(svg)
     assert root.get("role") == "img" and root.get("aria-label") == "How news spreads"
     assert root.find(f"{SVG}title").text == "How news spreads"
-    texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert {"step", "personas who know", "party", "crush"} <= set(texts)
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    assert {"step", "personas who know", "party: 3", "crush: 1"} <= set(texts)  # the legend: name and last value
     paths = [p.get("d") for p in root.iter(f"{SVG}path")]
     assert len(paths) == 2 and "H" in paths[0] and "V" in paths[0]  # a step line
-    assert root.find(f".//{SVG}circle") is not None  # the one-point series is still visible
+    crush = root.findall(f".//{SVG}g[@class='markers']")[1]
+    assert len(list(crush)) == 1  # the one-point series is still visible, as a marker
 
 
 def test_every_text_is_escaped():
@@ -97,9 +98,10 @@ def test_whole_number_x_gets_whole_ticks_and_coinciding_series_stay_visible():
     _parse(svg)
     x_ticks = re.findall(r'text-anchor="middle" stroke="none">([^<]+)</text>', svg)
     assert x_ticks[:3] == ["1", "2", "3"] and x_ticks[3:] == ["turn"]
-    # Three series on the same points: every point marked, in three sizes.
-    radii = set(re.findall(r'<circle [^>]*r="([\d.]+)"', svg))
-    assert len(re.findall(r"<circle ", svg)) == 9 and len(radii) == 3
+    # Three series on the same points: every point marked, in three shapes.
+    groups = _parse(svg).findall(f".//{SVG}g[@class='markers']")
+    assert [len(list(g)) for g in groups] == [3, 3, 3]
+    assert len({g.get("data-shape") for g in groups}) == 3
 
 
 def test_a_percentage_chart_reads_against_the_whole_scale():
@@ -108,3 +110,69 @@ def test_a_percentage_chart_reads_against_the_whole_scale():
     assert ">80<" in svg and ">60<" in svg  # y ticks up to 100 (x ticks are 0-100 by 25)
     assert ">80<" not in line_chart({"party": [(0.0, 33.3), (120.0, 33.3)]}, title="aware", x_label="step",
                                      y_label="%")  # fmt: skip
+
+
+def _x_tick_labels(root: ET.Element) -> list[str]:
+    """The x axis' tick labels: the axis texts just under the plot, centred on their ticks."""
+    axes = root.find(f".//{SVG}g[@class='axes']")
+    texts = [t for t in axes.iter(f"{SVG}text") if t.get("text-anchor") == "middle" and t.get("transform") is None]
+    return [t.text for t in texts[:-1]]  # the last centred one is the x label
+
+
+def _bar_rects(root: ET.Element) -> list[ET.Element]:
+    return root.findall(f".//{SVG}g[@class='bars']/{SVG}g/{SVG}rect")
+
+
+def test_a_run_of_one_or_two_steps_gets_whole_step_ticks_and_narrow_bars():
+    for steps in ([(0, 12)], [(0, 12), (1, 30)]):
+        root = _parse(bar_chart({"model calls": steps}, title="Calls", x_label="step", y_label="calls"))
+        ticks = _x_tick_labels(root)
+        assert ticks == [str(s) for s, _ in steps], ticks  # a tick per step, no 0.2 or 0.5
+        rects = _bar_rects(root)
+        assert len(rects) == len(steps)
+        assert all(float(r.get("width")) <= 48 for r in rects)  # not one bar across the whole chart
+        # Each bar stands over its step's tick.
+        tick_x = [float(t.get("x")) for t in root.find(f".//{SVG}g[@class='axes']").iter(f"{SVG}text")
+                  if t.text in ticks and t.get("text-anchor") == "middle"]  # fmt: skip
+        centres = [float(r.get("x")) + float(r.get("width")) / 2 for r in rects]
+        assert all(abs(c - x) < 1 for c, x in zip(centres, tick_x, strict=True)), (centres, tick_x)
+    # A count axis has whole ticks too: one call is not split into fifths.
+    root = _parse(bar_chart({"model calls": [(0, 1)]}, title="Calls", x_label="step", y_label="calls"))
+    axes = root.find(f".//{SVG}g[@class='axes']")
+    y_ticks = [t.text for t in axes.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert y_ticks == ["0", "1"]
+
+
+def test_a_long_run_keeps_whole_step_ticks_and_full_width_buckets():
+    root = _parse(bar_chart({"calls": [(s, 1) for s in range(300)]}, title="Calls", x_label="step", y_label="n"))
+    ticks = _x_tick_labels(root)
+    assert len(ticks) >= 3 and all(t.isdigit() for t in ticks), ticks
+    assert len(_bar_rects(root)) == 150  # 2 steps per bar
+
+
+def test_a_line_over_one_step_has_a_whole_step_axis():
+    root = _parse(line_chart({"party": [(0.0, 1.0)]}, title="t", x_label="step", y_label="n", step=True))
+    ticks = _x_tick_labels(root)
+    assert ticks == ["0", "1"], ticks
+
+
+def test_overlapping_lines_differ_in_dash_marker_and_width_and_the_legend_gives_values():
+    # The news-spread chart: "crush" lies exactly on "party".
+    same = [(0.0, 1.0), (4.0, 2.0), (9.0, 3.0)]
+    svg = line_chart({"party": same, "crush": same, "mayor": [(0.0, 1.0), (9.0, 1.0)]},
+                     title="How news spreads", x_label="step", y_label="agents who know", step=True)  # fmt: skip
+    root = _parse(svg)
+    paths = root.findall(f".//{SVG}g[@class='series']/{SVG}path")
+    assert len(paths) == 3
+    dashes = [p.get("stroke-dasharray") or "" for p in paths]
+    assert len(set(dashes)) == 3, dashes  # one solid, two distinct dash patterns
+    widths = [float(p.get("stroke-width")) for p in paths]
+    assert widths == sorted(widths, reverse=True) and len(set(widths)) == 3  # the one below is wider
+    shapes = [g.get("data-shape") for g in root.findall(f".//{SVG}g[@class='markers']")]
+    assert len(set(shapes)) == 3, shapes
+    items = root.findall(f".//{SVG}g[@class='legend']/{SVG}g[@class='legend-item']")
+    assert [i.get("data-series") for i in items] == ["party", "crush", "mayor"]
+    values = [i.find(f".//{SVG}tspan[@class='legend-value']").text for i in items]
+    assert values == ["3", "3", "1"]  # each series' last value
+    for item, dash in zip(items, dashes, strict=True):  # the legend's sample line matches its line
+        assert (item.find(f"{SVG}line").get("stroke-dasharray") or "") == dash
