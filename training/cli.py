@@ -1,5 +1,6 @@
 """What `run_rise_gen` and `run_rise_eval` share: flags, gateways, the progress bar, the
-lease, Ctrl-C, and the summary they print.
+lease, Ctrl-C, and the summary they print (`load_gateways` and `play_leased` serve
+`run_retroformer_eval` too).
 
 Both commands: validate everything first (one line, nothing written), open or resume
 the run in --log_dir, hold its lease (a second process on the same directory is told
@@ -123,15 +124,37 @@ def execute(
         return finish(run)
     gateways = load_gateways(list(request.rollout.models), build)
     try:
+        play_leased(
+            run,
+            lambda: _play_with_bar(run, gateways, batch_size, stderr),
+            stderr=stderr,
+            noun="problems",
+            failed="the model failed on every problem of a batch",
+            saved="every turn played is saved",
+        )
+    finally:
+        gateways.close()
+    return finish(run)
+
+
+def play_leased(
+    run: RiseRun, play: Callable[[], object], *, stderr: OutputWrapper, noun: str, failed: str, saved: str
+) -> None:
+    """Run `play()` holding the run's lease, its row saying "playing" meanwhile (RISE's
+    commands and run_retroformer_eval). Another live holder is a one-line CommandError;
+    Ctrl-C says what is saved and exits 130; a model error (`failed`: what went wrong,
+    `saved`: what is kept) is recorded on the row and becomes a one-line CommandError.
+    The row is "paused" again whatever happens. `noun` names the run's items."""
+    try:
         with lease(run):
             RiseRun.objects.filter(pk=run.pk).update(run_state="playing", run_error="")
-            _play_with_bar(run, gateways, batch_size, stderr)
+            play()
     except RunBusy as exc:
         raise CommandError(str(exc)) from None
     except KeyboardInterrupt:
         run.refresh_from_db()
         stderr.write(
-            f"stopped: {run.finished_items} of {run.total} problems finished and saved in {run.log_dir}; "
+            f"stopped: {run.finished_items} of {run.total} {noun} finished and saved in {run.log_dir}; "
             "run the same command again to continue"
         )
         raise SystemExit(130) from None
@@ -139,14 +162,12 @@ def execute(
         run.refresh_from_db()
         RiseRun.objects.filter(pk=run.pk).update(run_error=str(exc)[:2000])
         raise CommandError(
-            f"the model failed on every problem of a batch ({str(exc).splitlines()[0]}); "
-            f"{run.finished_items} of {run.total} problems are finished and every turn played is saved: "
+            f"{failed} ({str(exc).splitlines()[0]}); "
+            f"{run.finished_items} of {run.total} {noun} are finished and {saved}: "
             "check the model (LLM_TIMEOUT, the server), then run the same command again to continue"
         ) from None
     finally:
         RiseRun.objects.filter(pk=run.pk).update(run_state="paused")
-        gateways.close()
-    return finish(run)
 
 
 def _play_with_bar(run: RiseRun, gateways: Gateways, batch_size: int, stderr: OutputWrapper) -> None:

@@ -7,6 +7,12 @@ with other settings is refused unless --overwrite. A `RiseItem` is one problem's
 episode (training.rise.rollout.RiseEpisode as JSON: every turn's samples, the kept
 answer, its reward), saved after every turn.
 
+A Retroformer evaluation (`run_retroformer_eval`, kind "retro") is stored in the same
+two models (training.retroformer_runs): its config holds the env, the data, the limit,
+RetroSettings.as_json and the actor's and reflector's specs; an item's `episode` is the
+task's training.retroformer.records.TaskEpisode JSON, `turns` the trials finished,
+`solved` won in any trial and `first_right` the 1-based trial of the first win.
+
 Runs started from the results page are played by a Celery task (or a thread of the
 web server) under the run's lease (environment.runs), like every other background run.
 """
@@ -22,7 +28,7 @@ from environment.runs import LeasedRun
 
 
 class RiseRun(LeasedRun):
-    KINDS = [("gen", "data generation"), ("eval", "evaluation")]
+    KINDS = [("gen", "data generation"), ("eval", "evaluation"), ("retro", "Retroformer evaluation")]
 
     kind = models.CharField(max_length=8, choices=KINDS)
     name = models.CharField(max_length=200)  # shown on the pages: the log dir's name by default
@@ -67,7 +73,7 @@ class RiseRun(LeasedRun):
 class RiseItem(models.Model):
     run = models.ForeignKey(RiseRun, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField()  # order in the data file
-    problem_id = models.CharField(max_length=100)
+    problem_id = models.CharField(max_length=255)  # ALFWorld's game ids run past 100 characters
     episode = models.JSONField()  # training.rise.rollout.RiseEpisode.as_json
     turns = models.PositiveSmallIntegerField(default=0)
     finished = models.BooleanField(default=False)

@@ -18,6 +18,18 @@ the same two per turn for the whole run):
 
 They are answered by the database (a JSON index into each episode's rewards), so a
 run of thousands of problems only loads the page it shows.
+
+Retroformer evaluations (kind "retro", training.retroformer_runs) are listed by
+`run_list` beside RISE's runs; their own page reads
+
+    retro_detail(run)                     settings, success and mean reward per trial, the paper's figures
+    retro_tasks(run, filter="after", offset=0, limit=20)
+                                          one page of tasks: each trial's Thought/Action/Observation
+                                          steps, the reflection written after it, and whether the
+                                          next trial's reward went up, stayed or went down
+
+with the filters "first" (won at trial 1), "after" (won at a later trial, after a
+reflection) and "never" (every trial played, none won).
 """
 
 from __future__ import annotations
@@ -82,6 +94,7 @@ def run_list() -> list[dict[str, Any]]:
     rows = []
     for run in RiseRun.objects.order_by("-created"):
         metrics = run.metrics if isinstance(run.metrics, dict) else {}
+        retro = is_retro(run)
         rows.append(
             {
                 "id": run.pk,
@@ -92,9 +105,11 @@ def run_list() -> list[dict[str, Any]]:
                 "total": run.total,
                 "finished_items": run.finished_items,
                 "progress": round(run.progress, 4),
-                "max_turns": _max_turns(run),
+                "max_turns": 0 if retro else _max_turns(run),
+                "trials": _trials(run) if retro else 0,
                 "headline": _headline(run),
-                "accuracy": _floats(metrics.get("accuracy")),
+                "accuracy": [] if retro else _floats(metrics.get("accuracy")),
+                "success": _floats(metrics.get("success")) if retro else [],
                 "created": run.created.isoformat(),
             }
         )
@@ -113,8 +128,9 @@ def run_progress() -> list[dict[str, Any]]:
 
 
 def _metrics(run: RiseRun) -> dict[str, Any] | None:
-    """The stored metrics (training.rise.metrics.RiseMetrics.as_json), None before the end."""
-    if not isinstance(run.metrics, dict) or not run.metrics.get("turns"):
+    """The stored metrics (training.rise.metrics.RiseMetrics.as_json, or for a Retroformer
+    run training.retroformer_runs.metrics_of), None before the end."""
+    if not isinstance(run.metrics, dict) or not (run.metrics.get("turns") or run.metrics.get("trials")):
         return None
     return dict(run.metrics)
 
@@ -316,18 +332,199 @@ def run_items(
     }
 
 
+# --- Retroformer runs ------------------------------------------------------------------
+
+RETRO_FILTERS = ("first", "after", "never")
+
+
+def is_retro(run: RiseRun) -> bool:
+    return run.kind == "retro"
+
+
+def _retro_config(run: RiseRun) -> dict[str, Any]:
+    config = run.config if isinstance(run.config, dict) else {}
+    retro = config.get("retro")
+    return retro if isinstance(retro, dict) else {}
+
+
+def _trials(run: RiseRun) -> int:
+    try:
+        return int(_retro_config(run).get("trials") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def trial_table(metrics: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per trial: success (won by this trial), mean reward, the paper's figures."""
+    if not metrics:
+        return []
+    success, rewards, paper = (metrics.get(k) or [] for k in ("success", "mean_reward", "paper"))
+    rows = []
+    for k in range(int(metrics.get("trials") or 0)):
+        rows.append(
+            {
+                "trial": k + 1,
+                "success": success[k] if k < len(success) else None,
+                "mean_reward": rewards[k] if k < len(rewards) else None,
+                "paper": paper[k] if k < len(paper) else "",
+            }
+        )
+    return rows
+
+
+def retro_detail(run: RiseRun) -> dict[str, Any]:
+    """A Retroformer run for its page: who and what, the settings, success by trial."""
+    config = run.config if isinstance(run.config, dict) else {}
+    retro = _retro_config(run)
+    metrics = _metrics(run)
+    keys = ("trials", "max_reflections", "actor_temperature", "reflector_temperature", "actor_max_tokens",
+            "reflector_max_tokens", "step_timeout", "trial_timeout", "seed")  # fmt: skip
+    return {
+        "id": run.pk,
+        "kind": run.kind,
+        "kind_label": run.get_kind_display(),
+        "name": run.name,
+        "env": run.env,
+        "owner": run.owner.get_username() if run.owner_id and run.owner else None,
+        "created": run.created.isoformat(),
+        "settings": {
+            "env": run.env,
+            "data": run.data_path or "the sample set",
+            "limit": config.get("limit"),
+            "actor": config.get("actor") or "",
+            "reflector": config.get("reflector") or "",
+            **{key: retro.get(key) for key in keys},
+            "log_dir": run.log_dir.rstrip("/").rsplit("/", 1)[-1],  # the folder's name, not the server's path
+        },
+        "state": run_state(run),
+        "metrics": metrics,
+        "table": trial_table(metrics),
+    }
+
+
+def retro_filter_q(filter: str | None) -> Q:
+    """The condition of a task filter; SelectorError for one that does not exist."""
+    if not filter:
+        return Q()
+    if filter == "first":
+        return Q(first_right=1)
+    if filter == "after":
+        return Q(first_right__gte=2)
+    if filter == "never":
+        return Q(finished=True, solved=False)
+    raise SelectorError(f"unknown filter {filter!r}; use one of {', '.join(RETRO_FILTERS)}")
+
+
+def retro_counts(run: RiseRun) -> dict[str, int]:
+    aggregates = {"all": Count("pk"), **{f: Count("pk", filter=retro_filter_q(f)) for f in RETRO_FILTERS}}
+    return dict(RiseItem.objects.filter(run=run).aggregate(**aggregates))
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def reward_change(before: float, after: float) -> str:
+    """How the next trial did against this one: "up", "same" or "down" (by its reward)."""
+    if after > before + 1e-9:
+        return "up"
+    if after < before - 1e-9:
+        return "down"
+    return "same"
+
+
+def retro_task_view(item: RiseItem) -> dict[str, Any]:
+    """One task: every trial's steps, the reflection after it, and how the next trial did."""
+    ep = item.episode if isinstance(item.episode, dict) else {}
+    trials = [t for t in ep.get("trials") or [] if isinstance(t, dict)]
+    reflections = ep.get("reflections") or []
+    errors = ep.get("reflection_errors") or []
+    views = []
+    for k, trial in enumerate(trials):
+        steps = [
+            {
+                "n": i + 1,
+                "thought": _text(step.get("thought")),
+                "action": _text(step.get("action")),
+                "observation": _text(step.get("observation")),
+                "invalid": bool(step.get("invalid")),
+            }
+            for i, step in enumerate(s for s in trial.get("steps") or [] if isinstance(s, dict))
+        ]
+        reward = _number(trial.get("reward"))
+        later = trials[k + 1] if k + 1 < len(trials) else None
+        next_view = None
+        if later is not None and _text(later.get("reason")):
+            after = _number(later.get("reward"))
+            next_view = {"trial": k + 2, "reward": after, "change": reward_change(reward, after)}
+        views.append(
+            {
+                "trial": k + 1,
+                "reward": reward,
+                "won": bool(trial.get("won")),
+                "reason": _text(trial.get("reason")),
+                "steps": steps,
+                "reflection": _text(reflections[k]) if k < len(reflections) else None,
+                "reflection_error": _text(errors[k]) if k < len(errors) else "",
+                "next": next_view,
+            }
+        )
+    return {
+        "id": item.problem_id,
+        "position": item.position + 1,
+        "goal": _text(ep.get("goal")),
+        "observation": _text(ep.get("observation")),
+        "finished": item.finished,
+        "won": item.solved,
+        "first_win": item.first_right,
+        "trials": views,
+    }
+
+
+def retro_tasks(run: RiseRun, *, filter: str | None = None, offset: int = 0, limit: int = PAGE_SIZE) -> dict[str, Any]:
+    """One page of a Retroformer run's tasks under a filter, with the counts of every filter.
+
+    Returns {"filter", "offset", "limit", "matching", "counts", "trials", "items"}."""
+    condition = retro_filter_q(filter)
+    offset = max(0, offset)
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    qs = RiseItem.objects.filter(run=run).filter(condition)
+    return {
+        "filter": filter or None,
+        "offset": offset,
+        "limit": limit,
+        "matching": qs.count(),
+        "counts": retro_counts(run),
+        "trials": _trials(run),
+        "items": [retro_task_view(i) for i in _page_of(qs, offset, limit)],
+    }
+
+
 __all__ = [
     "FILTERS",
     "MAX_PAGE_SIZE",
     "PAGE_SIZE",
+    "RETRO_FILTERS",
     "SelectorError",
     "change_of",
     "filter_counts",
     "filter_q",
+    "is_retro",
     "item_view",
+    "retro_counts",
+    "retro_detail",
+    "retro_filter_q",
+    "retro_task_view",
+    "retro_tasks",
+    "reward_change",
     "run_detail",
     "run_items",
     "run_list",
     "run_state",
+    "trial_table",
     "turn_table",
 ]

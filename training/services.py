@@ -108,20 +108,8 @@ def open_run(request: RunRequest, *, overwrite: bool = False, owner: Any = None)
         raise RiseError(str(exc)) from None
     if not problems:
         raise RiseError("no problems to run (the data file is empty, or --limit is 0)")
-    log_dir = request.log_dir.expanduser().resolve()
-    if log_dir.exists() and not log_dir.is_dir():
-        raise RiseError(f"--log_dir {log_dir} is a file; give a directory")
     wanted = request.settings()
-    marker = log_dir / MARKER
-    run = RiseRun.objects.filter(log_dir=str(log_dir)).first()
-    if not overwrite:
-        on_disk = _read_marker(marker)
-        for held in (on_disk, run.config if run is not None else None):
-            if held is not None and held != wanted:
-                raise RiseError(
-                    f"{log_dir} holds a run with other settings ({_differences(held, wanted)}); "
-                    "use another --log_dir, or --overwrite to replace it"
-                )
+    log_dir, run = held_run(request.log_dir, wanted, overwrite=overwrite)
     with transaction.atomic():
         if run is not None and overwrite:
             run.delete()
@@ -146,9 +134,34 @@ def open_run(request: RunRequest, *, overwrite: bool = False, owner: Any = None)
             ],
             batch_size=500,
         )
-    log_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(marker, json.dumps(wanted, indent=2))
+    mark_log_dir(log_dir, wanted)
     return run
+
+
+def held_run(log_dir: Path, wanted: dict[str, Any], *, overwrite: bool) -> tuple[Path, RiseRun | None]:
+    """(the absolute log dir, the run already writing there or None), checked before
+    anything is written: the directory is not a file, and unless `overwrite` neither the
+    database's run nor the directory's marker holds other settings than `wanted`.
+    Shared by RISE's runs and Retroformer's (training.retroformer_runs)."""
+    log_dir = log_dir.expanduser().resolve()
+    if log_dir.exists() and not log_dir.is_dir():
+        raise RiseError(f"--log_dir {log_dir} is a file; give a directory")
+    run = RiseRun.objects.filter(log_dir=str(log_dir)).first()
+    if not overwrite:
+        on_disk = _read_marker(log_dir / MARKER)
+        for held in (on_disk, run.config if run is not None else None):
+            if held is not None and held != wanted:
+                raise RiseError(
+                    f"{log_dir} holds a run with other settings ({_differences(held, wanted)}); "
+                    "use another --log_dir, or --overwrite to replace it"
+                )
+    return log_dir, run
+
+
+def mark_log_dir(log_dir: Path, wanted: dict[str, Any]) -> None:
+    """Write the directory's marker (the settings its results come from)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(log_dir / MARKER, json.dumps(wanted, indent=2))
 
 
 def _read_marker(path: Path) -> dict[str, Any] | None:
@@ -161,7 +174,8 @@ def _read_marker(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file: a kill never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -301,11 +315,11 @@ def write_outputs(run: RiseRun, episodes: list[RiseEpisode], metrics: rise_metri
     """`<N>_turns.json` (the original's shape) for every run; an eval run also gets
     `metrics.json` and the accuracy-by-turn plot (`accuracy_by_turn.png` and `.svg`)."""
     written = [turns_file(run)]
-    _write_atomic(written[0], json.dumps([ep.original_json() for ep in episodes], ensure_ascii=False, indent=1))
+    write_atomic(written[0], json.dumps([ep.original_json() for ep in episodes], ensure_ascii=False, indent=1))
     if run.kind == "eval":
         out = Path(run.log_dir) / "metrics.json"
         payload = {"run": run.name, "env": run.env, "settings": run.config, "metrics": metrics.as_json()}
-        _write_atomic(out, json.dumps(payload, indent=2))
+        write_atomic(out, json.dumps(payload, indent=2))
         written.append(out)
         from training.rise.plots import accuracy_by_turn
 
@@ -322,9 +336,12 @@ __all__ = [
     "environment",
     "finish",
     "finished_episodes",
+    "held_run",
+    "mark_log_dir",
     "open_run",
     "play",
     "rollout_config",
     "turns_file",
+    "write_atomic",
     "write_outputs",
 ]

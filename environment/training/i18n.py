@@ -60,8 +60,8 @@ def run_strings() -> dict[str, str]:
 
 
 def kind_label(kind: str) -> str:
-    """A run's kind ("eval", "gen") as the pages name it."""
-    labels = {"eval": _("evaluation"), "gen": _("data generation")}
+    """A run's kind ("eval", "gen", "retro") as the pages name it."""
+    labels = {"eval": _("evaluation"), "gen": _("data generation"), "retro": _("Retroformer evaluation")}
     return labels.get(kind, kind)
 
 

@@ -1,5 +1,10 @@
 """RISE results pages: every run, one run with its problems turn by turn, and starting
-an evaluation from the page.
+an evaluation from the page. Retroformer evaluations (kind "retro", stored in the same
+models by `run_retroformer_eval`) are listed with them; a retro run's page
+(training/retro_run.html) is drawn on the server: success by trial beside the paper's
+figures, and each task's trials (Thought / Action / Observation), the reflection after
+each failed one and whether the next trial's reward went up. Retro runs are started by
+the command only: their page offers no action.
 
 Who may see what: anyone, signed in or not, may view the runs, their metrics and their
 problems. They are research results (benchmark problems and what a model answered), the
@@ -63,6 +68,20 @@ def run_chart(metrics: dict[str, Any] | None, *, title: str) -> str:
     return charts.line_chart(series, title=title, x_label=_("turn"), y_label=percent_right(), width=640, height=280)
 
 
+def success_chart(success: list[float], *, title: str, small: bool = False) -> str:
+    """A Retroformer run's success by trial (won by trial k) as an SVG."""
+    series: dict[str, list[tuple[float, float]]] = {_("success"): [(k + 1.0, 100 * v) for k, v in enumerate(success)]}
+    width, height = (240, 150) if small else (560, 260)
+    return charts.line_chart(
+        series, title=title, x_label=_("trial"), y_label=percent_won(), width=width, height=height, y_bounds=(0, 100)
+    )
+
+
+def percent_won() -> str:
+    """The success chart's y label, "% won" (the "%" is a placeholder, as in percent_right)."""
+    return _("%(percent)s won") % {"percent": "%"}
+
+
 def percent_right() -> str:
     """The charts' y label, "% right" (the "%" is a placeholder: a bare "% r" in a msgid
     reads as a Python format to gettext's tools)."""
@@ -80,11 +99,12 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         row["kind_label"] = i18n.kind_label(row["kind"])
         row["headline_shown"] = [(name, percent(value)) for name, value in row["headline"].items()]
         # Finished runs only: a running one has no metrics yet ("no data yet" in a tiny box is noise).
-        row["chart"] = (
-            mark_safe(accuracy_chart(row["accuracy"], title=_("accuracy by turn"), small=True))
-            if row["accuracy"]
-            else ""
-        )
+        if row["success"]:
+            row["chart"] = mark_safe(success_chart(row["success"], title=_("success by trial"), small=True))
+        elif row["accuracy"]:
+            row["chart"] = mark_safe(accuracy_chart(row["accuracy"], title=_("accuracy by turn"), small=True))
+        else:
+            row["chart"] = ""
     form = actions.form_defaults()
     form.update(extra.pop("form", {}))
     from training.envs import ENV_NAMES
@@ -123,6 +143,8 @@ def runs_json(request: HttpRequest) -> JsonResponse:
 @require_GET
 def run_page(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(pk)
+    if selectors.is_retro(run):
+        return _retro_page(request, run)
     runner.resume(run)  # a page-started run left playing by a restarted server goes on
     detail = selectors.run_detail(run)
     detail["kind_label"] = i18n.kind_label(run.kind)
@@ -142,6 +164,60 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "training/run.html", {"run": run, "detail": detail, "boot": boot})
 
 
+def reward_text(value: float) -> str:
+    """1.0 -> "1", 0.5 -> "0.5", 2/3 -> "0.667": a trial's reward as short as it reads."""
+    return f"{value:.3g}"
+
+
+def _retro_page(request: HttpRequest, run: RiseRun) -> HttpResponse:
+    """A Retroformer run: `?filter=first|after|never&page=n` picks the tasks shown."""
+    detail = selectors.retro_detail(run)
+    detail["kind_label"] = i18n.kind_label(run.kind)
+    if not run.data_path:
+        detail["settings"]["data"] = _("the sample set")
+    for row in detail["table"]:
+        row["success_shown"] = percent(row["success"]) if row["success"] is not None else "–"
+    chosen = request.GET.get("filter") or None
+    try:
+        page = _int_param(request, "page", 1)
+        if page is None or page < 1:
+            raise selectors.SelectorError(_("page must be at least 1"))
+        size = selectors.PAGE_SIZE
+        tasks = selectors.retro_tasks(run, filter=chosen, offset=(page - 1) * size, limit=size)
+    except selectors.SelectorError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    pages = max(1, -(-tasks["matching"] // size))
+    for task in tasks["items"]:
+        # The first observation is worth a box only when it says more than the goal
+        # (ALFWorld's room, WebShop's page), not when it repeats the question.
+        rest = " ".join(task["observation"].replace(task["goal"], " ").split())
+        task["observation_shown"] = task["observation"] if len(rest) > 20 else ""
+        for trial in task["trials"]:
+            trial["reward_shown"] = reward_text(trial["reward"])
+            if trial["next"]:
+                trial["next"]["reward_shown"] = reward_text(trial["next"]["reward"])
+    filters = [
+        {"key": key, "label": label, "count": tasks["counts"].get(key or "all", 0), "current": key == chosen}
+        for key, label in (
+            (None, _("All")),
+            ("first", _("Won at trial 1")),
+            ("after", _("Won after reflecting")),
+            ("never", _("Never won")),
+        )
+    ]
+    context = {
+        "run": run,
+        "detail": detail,
+        "tasks": tasks,
+        "filters": filters,
+        "filter": chosen,
+        "page": page,
+        "pages": pages,
+        "first_number": tasks["offset"] + 1,
+    }
+    return render(request, "training/retro_run.html", context)
+
+
 def _int_param(request: HttpRequest, name: str, default: int | None) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
@@ -156,17 +232,24 @@ def _int_param(request: HttpRequest, name: str, default: int | None) -> int | No
 
 @require_GET
 def items_json(request: HttpRequest, pk: int) -> JsonResponse:
-    """`?filter=fixed|broke|never&turn=k&page=n` (page 1-based): one page of problems."""
+    """`?filter=fixed|broke|never&turn=k&page=n` (page 1-based): one page of problems;
+    for a Retroformer run `?filter=first|after|never&page=n`: one page of its tasks
+    (selectors.retro_tasks)."""
     run = _run(pk)
     try:
         page = _int_param(request, "page", 1)
         if page is None or page < 1:
             raise selectors.SelectorError(_("page must be at least 1"))
-        turn = _int_param(request, "turn", None)
         size = selectors.PAGE_SIZE
-        data = selectors.run_items(
-            run, filter=request.GET.get("filter") or None, turn=turn, offset=(page - 1) * size, limit=size
-        )
+        if selectors.is_retro(run):
+            data = selectors.retro_tasks(
+                run, filter=request.GET.get("filter") or None, offset=(page - 1) * size, limit=size
+            )
+        else:
+            turn = _int_param(request, "turn", None)
+            data = selectors.run_items(
+                run, filter=request.GET.get("filter") or None, turn=turn, offset=(page - 1) * size, limit=size
+            )
     except selectors.SelectorError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     data["page"] = page
@@ -176,9 +259,15 @@ def items_json(request: HttpRequest, pk: int) -> JsonResponse:
 
 @require_GET
 def chart_svg(request: HttpRequest, pk: int) -> HttpResponse:
-    """The run's accuracy-by-turn chart, drawn from its stored metrics."""
+    """The run's accuracy-by-turn chart (success by trial for a Retroformer run), drawn
+    from its stored metrics."""
     run = _run(pk)
-    svg = run_chart(selectors.run_detail(run)["metrics"], title=_("Accuracy by turn"))
+    if selectors.is_retro(run):
+        metrics = selectors.retro_detail(run)["metrics"] or {}
+        success = [float(v) for v in metrics.get("success") or [] if isinstance(v, int | float)]
+        svg = success_chart(success, title=_("Success by trial"))
+    else:
+        svg = run_chart(selectors.run_detail(run)["metrics"], title=_("Accuracy by turn"))
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "no-cache"  # a running run's chart changes when it finishes
     return response
