@@ -14,18 +14,30 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
+# Django answers 400 (DisallowedHost) to a Host header not in ALLOWED_HOSTS: `make run`
+# adds the host it binds to, and for HOST=0.0.0.0 (or ::) this machine's name and every
+# address it has, so the page opens by its LAN address too. An ALLOWED_HOSTS set in the
+# environment is kept and added to.
+comma := ,
+empty :=
+space := $(empty) $(empty)
+ALL_INTERFACES := $(filter 0.0.0.0 :: [::],$(HOST))
+RUN_HOSTS := $(strip $(if $(ALL_INTERFACES),$(shell hostname 2>/dev/null) $(foreach a,$(shell hostname -I 2>/dev/null),$(if $(findstring :,$(a)),[$(a)],$(a))),$(HOST)))
+RUN_ALLOWED_HOSTS = $${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1]}$(if $(RUN_HOSTS),$(comma)$(subst $(space),$(comma),$(RUN_HOSTS)))
+
 .PHONY: run test setup venv npm prepare lint format bench clean
 
 run: setup
 	@echo ""
 	@echo "  Serving on http://$(HOST):$(PORT)/  (model: $${LLM_MODEL:-llama_cpp:bundled}; Ctrl-C stops)"
+	@echo "  Allowed hosts: $(RUN_ALLOWED_HOSTS)  (add others with ALLOWED_HOSTS=name1,name2 make run ...)"
 	@echo "  Watch and run Smallville at http://$(HOST):$(PORT)/simulator_home (sign in to play/pause/step;"
 	@echo "  create an account once with: .venv/bin/python manage.py createsuperuser)."
 	@echo "  Or run it from another terminal, e.g. one game hour of the 3-agent town:"
 	@echo "    .venv/bin/python manage.py reverie --fork base_the_ville_isabella_maria_klaus --name my-town \\"
 	@echo "      --command 'call -- load history the_ville/agent_history_init_n3.csv' --command 'run 360' --command fin"
 	@echo ""
-	$(BIN)/daphne -b $(HOST) -p $(PORT) environment.asgi:application
+	ALLOWED_HOSTS="$(RUN_ALLOWED_HOSTS)" $(BIN)/daphne -b $(HOST) -p $(PORT) environment.asgi:application
 
 test: setup lint
 	$(BIN)/python -m pytest

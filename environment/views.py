@@ -19,14 +19,16 @@ def render_home(
 
     `fork` refills the fork form (`source`, `name`, `preset`) after a refused fork.
     """
+    from environment.smallville.views import start_form
     from reverie.selectors import fork_presets, simulations_overview
 
     context = {
         "summary": running_summary(),
-        "sims": simulations_overview(),
+        "sims": simulations_overview(request.user),  # your runs first
         "form_error": form_error,
         "fork": fork or {},
         "presets": fork_presets(),
+        "start": start_form(request, fork=fork),
     }
     return render(request, "environment/home.html", context, status=status)
 

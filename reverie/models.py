@@ -8,6 +8,7 @@ step and clock. A process killed mid-step loses only that step.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from environment.runs import LeasedRun
@@ -26,6 +27,11 @@ class Simulation(LeasedRun):
     sec_per_step = models.PositiveIntegerField(default=10)
     step = models.PositiveIntegerField(default=0)  # the next step to run
     meta = models.JSONField(default=dict, blank=True)
+    # Who started the run (forked it from a page); None for bases and runs made on the
+    # command line. Only "your runs" on the pages use it: anyone may watch any run.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="simulations"
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

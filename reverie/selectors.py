@@ -157,18 +157,72 @@ def fork_presets() -> dict[str, Any]:
     return {"choices": list(PRESETS), "default": default_preset()}
 
 
-def simulations_overview() -> list[dict[str, Any]]:
-    """Every simulation for the landing page: bases first, then runs, newest first."""
+def simulations_overview(user: Any = None) -> list[dict[str, Any]]:
+    """Every simulation for the landing page: `user`'s own runs first (newest first), then
+    the bases, then everybody else's runs (newest first). Anyone may watch any of them."""
     from reverie.compress import demo_path
 
+    user_id = user.pk if user is not None and user.is_authenticated else None
     rows = []
-    for sim in Simulation.objects.prefetch_related("personas").order_by("-is_base", "-updated"):
+    for sim in Simulation.objects.select_related("forked_from", "owner").prefetch_related("personas"):
         rows.append({
             "name": sim.name, "is_base": sim.is_base, "step": sim.step, "time": game_time(sim.current_time),
             "agents": [p.name for p in sim.personas.all()], "state": sim.run_state,
             "has_demo": demo_path(sim).is_file(), "forked_from": sim.forked_from.name if sim.forked_from else "",
+            "mine": user_id is not None and sim.owner_id == user_id,
+            "owner": sim.owner.get_username() if sim.owner is not None else "",
+            "updated": sim.updated,
         })  # fmt: skip
+    rows.sort(key=lambda r: r["updated"], reverse=True)
+    rows.sort(key=lambda r: 0 if r["mine"] else 1 if r["is_base"] else 2)  # stable: newest first within each
     return rows
+
+
+def newest_run_of(user: Any) -> Simulation | None:
+    """The run `user` started most recently (None when signed out or with no runs)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Simulation.objects.filter(owner=user, is_base=False).order_by("-updated").first()
+
+
+def suggest_run_name(source: str) -> str:
+    """A free name for a new run of `source`: the base's name without "base_", then -1, -2..."""
+    from reverie.services import NAME_MAX_LENGTH
+
+    stem = source.removeprefix("base_")[: NAME_MAX_LENGTH - 8] or "run"
+    taken = set(Simulation.objects.filter(name__startswith=stem).values_list("name", flat=True))
+    number = 1
+    while f"{stem}-{number}" in taken:
+        number += 1
+    return f"{stem}-{number}"
+
+
+def step_seconds(agents: int, *, model: str | None = None, recent: int = 5000) -> tuple[float, int] | None:
+    """(median wall seconds per step, steps measured) of runs with `agents` agents on
+    `model` (settings.LLM_MODEL), from the model-call traces of their recent steps: a
+    step lasts from the start of its first call to the end of its last. None when no
+    such step was traced."""
+    from django.conf import settings
+
+    model = model or settings.LLM_MODEL
+    sized = Simulation.objects.filter(is_base=False).annotate(n=Count("personas")).filter(n=agents).values_list("pk")
+    runs = [f"sim:{pk}" for (pk,) in sized]
+    if not runs:
+        return None
+    calls = (
+        LLMCall.objects.filter(run__in=runs, step__isnull=False, model__startswith=model)
+        .order_by("-id")
+        .values_list("run", "step", "created", "seconds")[:recent]
+    )
+    spans: dict[tuple[str, int], list[datetime]] = {}
+    for run, step, created, seconds in calls:
+        end = created + timedelta(seconds=seconds or 0)  # a trace is created as its call starts
+        span = spans.setdefault((run, step), [created, end])
+        span[0], span[1] = min(span[0], created), max(span[1], end)
+    if not spans:
+        return None
+    lengths = sorted((end - start).total_seconds() for start, end in spans.values())
+    return lengths[len(lengths) // 2], len(lengths)
 
 
 # --- frames (replay, live page, websocket) ------------------------------------------

@@ -348,7 +348,14 @@ def _store_relationships(persona: Persona, loaded: _Relationships, *, step: int)
     )  # fmt: skip
 
 
-def fork(source: str, new_name: str, *, preset: str | None = None, gateway: Any = None) -> Simulation:
+def fork(
+    source: str,
+    new_name: str,
+    *,
+    preset: str | None = None,
+    gateway: Any = None,
+    owner: Any = None,
+) -> Simulation:
     """Copy a simulation (personas, memories, embeddings, movements) under a new name.
 
     A base not in the database yet is loaded first. The fork stores its agent config in
@@ -356,7 +363,7 @@ def fork(source: str, new_name: str, *, preset: str | None = None, gateway: Any 
     Personas whose starting relationships were never made memories (every persona of a
     base) get them now, once: one thought per relationship, embedded through `gateway`
     (the shared gateway when None), and the persona is marked so a fork of the fork
-    does not add them again.
+    does not add them again. `owner` (a User, or None) is who started the run.
     """
     # Checks that need no source come first, so a refused fork writes nothing (not even the base).
     name = _check_new_name(new_name)
@@ -367,7 +374,11 @@ def fork(source: str, new_name: str, *, preset: str | None = None, gateway: Any 
     relationships = _relationship_memories(src, gateway)  # model calls stay outside the transaction
     try:
         with transaction.atomic():
-            return _copy(src, name, meta, relationships)
+            sim = _copy(src, name, meta, relationships)
+            if owner is not None:
+                sim.owner = owner
+                sim.save(update_fields=["owner"])
+            return sim
     except IntegrityError:
         if Simulation.objects.filter(name=name).exists():
             raise SimulationExists(f"a simulation named {name!r} already exists; pick another name") from None

@@ -20,6 +20,8 @@ urlpatterns = [
     path("sim/<str:sim>/log/", views.log, name="sim_log"),
     path("sim/<str:sim>/plots/", views.plots, name="sim_plots"),
     path("sim/<str:sim>/eval/", include(eval_views)),
+    path("sim/<str:sim>/demo/make/", views.make_demo, name="sim_make_demo"),
+    path("sim/<str:sim>/demo/status/", views.demo_status, name="sim_demo_status"),
     path("sims/fork/", views.fork, name="sim_fork"),
     path("sims/<str:sim>/delete/", views.delete, name="sim_delete"),
     path("api/sim/<str:sim>/", views.api_sim, name="api_sim"),

@@ -12,6 +12,7 @@ import functools
 from typing import Any
 from urllib.parse import quote
 
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -130,14 +131,20 @@ def _boot(request: HttpRequest, sim: Simulation, page: str, **extra: Any) -> dic
 @require_GET
 def simulator_home(request: HttpRequest, sim: str | None = None) -> HttpResponse:
     if sim is None:
-        latest = Simulation.objects.filter(is_base=False).order_by("-updated").first()
+        # Your newest run; anyone else (or you, with no runs yet) gets the list to choose from.
+        latest = selectors.newest_run_of(request.user)
         if latest is not None:
             return redirect("simulator_sim", sim=latest.name)
-        return render(request, "smallville/choose.html", {"sims": selectors.simulations_overview()})
+        sims = selectors.simulations_overview(request.user)
+        context = {"sims": sims, "any_runs": any(not s["is_base"] for s in sims), "start": start_form(request)}
+        return render(request, "smallville/choose.html", context)
     found = _sim(sim)
     frame = selectors.latest_frame(found)
     boot = _boot(request, found, "live", frame=frame, start_step=max(frame["step"], 0))
-    return render(request, "smallville/live.html", {"sim": found, "boot": boot})
+    context: dict[str, Any] = {"sim": found, "boot": boot}
+    if found.is_base:
+        context["start"] = start_form(request, source=found.name)
+    return render(request, "smallville/live.html", context)
 
 
 @require_GET
@@ -157,7 +164,7 @@ def demo(request: HttpRequest, sim: str, step: int, speed: int) -> HttpResponse:
     if speed not in SPEEDS:
         raise Http404(_("The demo speed must be 1 to 5."))
     if not demo_path(found).is_file():
-        raise Http404(_("This simulation has no demo yet: run python manage.py compress_sim %(sim)s") % {"sim": sim})
+        return _demo_page(request, found, status=404)
     if not 0 <= step <= max(_last_step(found), 0):
         raise Http404(_("That step is not stored for this simulation."))
     boot = _boot(request, found, "demo", frame=None, start_step=step, speed=speed)
@@ -311,7 +318,7 @@ def fork(request: HttpRequest) -> HttpResponse:
     preset = request.POST.get("preset", "").strip() or None
     kept = {"source": source, "name": name, "preset": preset or ""}
     try:
-        new = services.fork(source, name, preset=preset)
+        new = services.fork(source, name, preset=preset, owner=request.user)
     except services.SimulationNotFound:
         return _refused(request, _("There is no simulation with that name."), 404, **kept)
     except services.SimulationError as exc:
@@ -397,3 +404,118 @@ def plots(request: HttpRequest, sim: str) -> HttpResponse:
         "steps": found.step,
     }
     return render(request, "smallville/plots.html", context)
+
+
+# --- starting a run; making a run's demo ----------------------------------------------------
+
+
+def _per_step_note(agents: int) -> str:
+    """How long a step of an `agents`-agent town takes on the configured model, as far as
+    the traces of earlier runs say."""
+    from django.conf import settings
+
+    measured = selectors.step_seconds(agents)
+    model = settings.LLM_MODEL
+    if measured is None:
+        return _("time per step on %(model)s: not measured yet (it depends on the model)") % {"model": model}
+    seconds, steps = measured
+    return _("about %(seconds)s s per step on %(model)s (median of %(steps)s traced steps)") % {
+        "seconds": f"{seconds:,.0f}" if seconds >= 10 else f"{seconds:.1f}",
+        "model": model,
+        "steps": steps,
+    }
+
+
+def start_form(
+    request: HttpRequest, *, source: str | None = None, fork: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The "start a run" form: the towns to start from (bases first, the smallest town
+    selected), a free name for the new run, the presets, and whether this user may.
+
+    `source` fixes the town (a base's own page); `fork` refills a refused form.
+    """
+    fork = fork or {}
+    towns = []
+    for row in Simulation.objects.annotate(agents=Count("personas")).order_by("-is_base", "agents", "name"):
+        if source is not None and row.name != source:
+            continue
+        note = _per_step_note(row.agents) if row.is_base and row.agents > 3 else ""
+        towns.append({"name": row.name, "agents": row.agents, "is_base": row.is_base, "note": note})
+    chosen = fork.get("source") or source or next((t["name"] for t in towns if t["is_base"]), "")
+    if not chosen and towns:
+        chosen = towns[0]["name"]
+    return {
+        "towns": towns,
+        "source": chosen,
+        # A base's page names the run after the base; the home page's choice may change.
+        "name": fork.get("name") or selectors.suggest_run_name(source or "my-town"),
+        "preset": fork.get("preset", ""),
+        "presets": selectors.fork_presets(),
+        "fixed": source is not None,
+        "slow": [t for t in towns if t["note"]],
+        "signed_in": request.user.is_authenticated,
+        "allowed": request.user.has_perm("reverie.add_simulation"),
+        "login_next": request.get_full_path(),
+    }
+
+
+def _demo_page(request: HttpRequest, sim: Simulation, *, status: int = 200, error: str = "") -> HttpResponse:
+    """A run without a written demo: what is happening with its demo, and the button to make it."""
+    from environment.templatetags.smallville import can_make_demo
+    from reverie import tasks
+
+    job = tasks.demo_job(sim)
+    making = job is not None and job.get("state") == "running"
+    failed = job.get("error", "") if job is not None and job.get("state") == "failed" else ""
+    context = {
+        "sim": sim,
+        "making": making,
+        "error": error or failed,
+        "can_make": can_make_demo(request.user) and sim.step > 0,
+        "no_steps": sim.step == 0,
+    }
+    return render(request, "smallville/demo_make.html", context, status=status)
+
+
+@require_POST
+def make_demo(request: HttpRequest, sim: str) -> HttpResponse:
+    """Start writing the run's demo in the background, then wait for it on the demo page."""
+    from environment.templatetags.smallville import can_make_demo
+    from reverie import tasks
+
+    found = _sim(sim)
+    if not request.user.is_authenticated:
+        return _forbidden(_("Sign in to make a demo."))
+    if not can_make_demo(request.user):
+        return _forbidden(_("Your account may not make demos."))
+    if found.step == 0:
+        message = _("This run has no stored steps yet: play or step it first.")
+        if _wants_json(request):
+            return JsonResponse({"error": message}, status=400, json_dumps_params={"ensure_ascii": False})
+        return _demo_page(request, found, status=400, error=message)
+    started = tasks.start_demo(found)
+    url = reverse("sim_demo_status", kwargs={"sim": found.name})
+    if _wants_json(request):
+        return JsonResponse({"started": started, "status": url}, status=202)
+    return redirect(url)
+
+
+@require_GET
+def demo_status(request: HttpRequest, sim: str) -> HttpResponse:
+    """Where a demo job stands: the demo itself once written, else a page that reloads
+    itself every two seconds (JSON for API clients: {"state": ..., "url": ...})."""
+    from reverie import tasks
+    from reverie.compress import demo_path
+
+    found = _sim(sim)
+    job = tasks.demo_job(found)
+    state = job.get("state", "") if job is not None else ""
+    if not state:
+        state = "done" if demo_path(found).is_file() else "none"
+    demo_url = reverse("demo", kwargs={"sim": found.name, "step": 0, "speed": 3})
+    if _wants_json(request):
+        body = {"state": state, "url": demo_url if state == "done" else None, "error": (job or {}).get("error")}
+        return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    if state == "done":
+        return redirect(demo_url)
+    return _demo_page(request, found)
