@@ -16,10 +16,12 @@ Parsing keeps exactly one action per turn. Chat models often write several
 Thought/Action/Observation rounds at once, number them ("Action 1:") as Reflexion's
 prompts did, wrap them in markdown, or skip the thought; the parser takes the first
 `Action:` line, cuts what follows the action (a second action, an invented
-observation, a closing remark), and accepts an answer that is only an action. An
-answer with no `Action:` line has no action: the environment is not called, and the
-step's observation is INVALID_FORMAT. Answers are cut to MAX_RAW_CHARS before parsing
-and storing, so a 100 KB answer costs no more than a short one.
+observation, a closing remark), and accepts an answer that is only an action. With
+no `Action:` label, a line that is a bracketed action alone ("1. Search[Paris]", what
+the bundled 270M model writes) is the action. An answer with neither has no action:
+the environment is not called, and the step's observation is INVALID_FORMAT. Answers
+are cut to MAX_RAW_CHARS before parsing and storing, so a 100 KB answer costs no more
+than a short one.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ _THOUGHT_LABEL = re.compile(r"[*_`]*thought[ \t]*\d*[ \t]*[*_`]*[ \t]*:[*_`]*", 
 # What ends an action written on the same line as other text.
 _AFTER_ACTION = re.compile(r"\s(?:Observation|Thought|Action)[ \t]*\d*[ \t]*:", re.I)
 _BRACKETED = re.compile(r"^[A-Za-z][\w ]{0,40}?\[")
+# A bracketed action alone on its line, maybe numbered or bulleted: "1. Search[Paris]".
+_BARE_ACTION = re.compile(
+    r"^[ \t>*_`#-]*(?:\d+[.)][ \t]*)?[*_`]*(?=[A-Za-z][A-Za-z ]{0,20}\[[^\]\n]*\][*_`.]*[ \t]*$)", re.M
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class ParsedTurn:
 def parse_turn(raw: str) -> ParsedTurn:
     """The thought and the first action of an actor's answer (see the module docstring)."""
     text = bound_raw(raw)
-    match = _ACTION_LINE.search(text) or _ACTION_INLINE.search(text)
+    match = _ACTION_LINE.search(text) or _ACTION_INLINE.search(text) or _BARE_ACTION.search(text)
     if match is None:
         return ParsedTurn(_thought(text), None)
     thought = _thought(text[: match.start()])

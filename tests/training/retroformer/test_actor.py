@@ -6,6 +6,7 @@ import pytest
 
 from training.retroformer.actor import (
     MAX_RAW_CHARS,
+    ParsedTurn,
     actor_messages,
     clean_action,
     memory_text,
@@ -61,10 +62,25 @@ def test_one_action_is_cut_out_of_the_line(raw: str, action: str) -> None:
         "My next action: search for it",  # lower-case label inside a sentence is prose
         "Actions available: press red",
         "Action:   \n\n",
+        "go to desk 1",  # a plain command needs its label: prose looks the same
+        "The answer is [Paris], I think.",  # brackets inside prose are not an action
+        "Search[Paris] and then I will look up the river",
     ],
 )
 def test_no_action_line_means_no_action(raw: str) -> None:
     assert parse_turn(raw).action is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "thought", "action"),
+    [
+        ("1. Search[Paris]", "", "Search[Paris]"),  # what the bundled 270M model writes
+        ("I should look it up.\n2. Lookup[river]\n3. Finish[Seine]", "I should look it up.", "Lookup[river]"),
+        ("Thought: buy it\n- **click[Buy Now]**", "buy it", "click[Buy Now]"),
+    ],
+)
+def test_a_bracketed_action_alone_on_its_line_needs_no_label(raw: str, thought: str, action: str) -> None:
+    assert parse_turn(raw) == ParsedTurn(thought, action)
 
 
 def test_the_thought_is_kept_when_there_is_no_action() -> None:
