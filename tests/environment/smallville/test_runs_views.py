@@ -198,10 +198,15 @@ def test_make_the_demo_replaces_the_missing_demo_link_for_those_who_may(client, 
         assert nav in client.get(url).content.decode(), url
 
 
-def test_a_missing_demo_is_a_page_that_offers_to_make_it(client, mayor):
+def test_a_missing_demo_is_a_page_that_offers_to_make_it(client, mayor, watcher):
     _moves(services.fork(BASE, "town-1"))
     response = client.get("/demo/town-1/0/3/")
-    assert response.status_code == 404 and "Sign in to make the demo." in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 404 and "Sign in to make the demo." in html
+    assert "python manage.py compress_sim town-1" in html and "URLconf" not in html
+    client.force_login(watcher)
+    html = client.get("/demo/town-1/0/3/").content.decode()
+    assert "Your account may not make demos." in html and "/demo/make/" not in html
     client.force_login(mayor)
     html = client.get("/demo/town-1/0/3/").content.decode()
     assert 'action="/sim/town-1/demo/make/"' in html and "Make the demo" in html
