@@ -47,8 +47,9 @@ _PAD_TOP = 34  # the title
 _PAD_BOTTOM = 40  # tick labels and the x label
 _PAD_LEFT = 58  # tick labels and the y label
 _PAD_RIGHT = 12
-_LEGEND_WIDTH = 150
 _LEGEND_CHARS = 20
+_LEGEND_ROW = 16  # the legend sits between the title and the plot, in rows of entries
+_LEGEND_ROWS = 3  # at most; what does not fit is "+N more"
 # Per series, in order: dash patterns ("" is solid) and marker shapes, so lines that lie on
 # one another (two facts known by the same agents) still read as two lines.
 DASHES = ("", "7 4", "2 3", "9 3 2 3", "4 4", "1 2")
@@ -112,6 +113,14 @@ def _whole_ticks(low: float, high: float, fallback: Iterable[float]) -> list[flo
     return [float(t) for t in ticks]
 
 
+def _cover(ticks: list[float], high: float) -> list[float]:
+    """The ticks, with one more step on top when the highest value is above the last tick
+    (a bar of 14 under ticks 0, 5, 10 gets a 15 above it, not an unlabelled top)."""
+    if len(ticks) >= 2 and high > ticks[-1]:
+        return [*ticks, round(ticks[-1] + (ticks[-1] - ticks[-2]), 10)]
+    return ticks
+
+
 def _marker(shape: str, x: float, y: float, r: float, colour: str) -> str:
     """A marker of `shape` centred on (x, y), about 2r across."""
     if shape == "circle":
@@ -171,8 +180,10 @@ def _open(width: int, height: int, title: str, desc: str) -> list[str]:
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="chart" {_FONT} font-size="11">',
         f"<title>{_e(title)}</title>",
         f"<desc>{_e(desc)}</desc>",
-        f'<text x="{width / 2:g}" y="18" text-anchor="middle" font-size="13" font-weight="600" '
-        f'fill="currentColor">{_e(title)}</text>',
+        # At the left (over the legend and the plot), where a phone's view of a wide chart
+        # starts; a small chart (a list's thumbnail) keeps its width for the words.
+        f'<text x="{_PAD_LEFT if width >= 400 else 6}" y="18" font-size="13" font-weight="600" '
+        f'fill="currentColor" class="chart-title">{_e(title)}</text>',
     ]
 
 
@@ -190,11 +201,17 @@ class _Frame:
     """The plot area and the data -> pixel mapping."""
 
     def __init__(
-        self, width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float], legend: bool
+        self,
+        width: int,
+        height: int,
+        x_range: tuple[float, float],
+        y_range: tuple[float, float],
+        legend_rows: int = 0,
     ) -> None:
+        self.width = width
         self.left = _PAD_LEFT
-        self.right = width - _PAD_RIGHT - (_LEGEND_WIDTH if legend else 0)
-        self.top = _PAD_TOP
+        self.right = width - _PAD_RIGHT
+        self.top = _PAD_TOP + (legend_rows * _LEGEND_ROW + 8 if legend_rows else 0)
         self.bottom = height - _PAD_BOTTOM
         self.x0, self.x1 = x_range
         self.y0, self.y1 = y_range
@@ -242,43 +259,79 @@ def _axes(frame: _Frame, x_ticks: list[float], y_ticks: list[float], x_label: st
     return parts
 
 
-def _legend(names: list[str], frame: _Frame, values: list[str] | None = None) -> list[str]:
-    """One row per series: a colour swatch (bars), or for lines (`values` given) a sample of
-    the line with its dash and marker, the name and the series' last value."""
-    x = frame.right + 14
-    parts = ['<g class="legend">']
-    room = max(1, int((frame.bottom - frame.top) // 16))
-    shown = names if len(names) <= room else names[: room - 1]
-    for i, name in enumerate(shown):
-        y = frame.top + 6 + i * 16
-        colour, dash, shape, stroke = _style(i)
-        if values is None:
-            short = name if len(name) <= _LEGEND_CHARS else name[: _LEGEND_CHARS - 1] + "…"
+def _text_width(text: str) -> float:
+    """About how wide `text` is at the charts' 11-unit font (CJK characters are square)."""
+    return sum(11.0 if ord(ch) >= 0x2E80 else 6.4 for ch in text)
+
+
+class _Legend:
+    """Legend entries laid out left to right in rows above the plot (under the title), so a
+    chart too wide for a phone shows its legend at the left, where the page starts.
+
+    Bars get a colour swatch and the name; lines (`values` given) a sample of the line
+    with its dash and marker, the name and the series' last value."""
+
+    def __init__(self, names: list[str], width: int, height: int, values: list[str] | None = None) -> None:
+        self.names, self.values = names, values
+        self.placed: list[tuple[int, float, int, str]] = []  # (series index, x, row, shown text)
+        self.more = 0
+        left, right = float(_PAD_LEFT), float(width - _PAD_RIGHT)
+        x, row = left, 0
+        # At most three rows, and never more than half the room the plot has.
+        max_rows = max(1, min(_LEGEND_ROWS, (height - _PAD_TOP - _PAD_BOTTOM) // 2 // _LEGEND_ROW))
+        for i, name in enumerate(names if len(names) > 1 else []):
+            value = values[i] if values is not None else None
+            chars = _LEGEND_CHARS if value is None else max(4, _LEGEND_CHARS - len(value))
+            short = name if len(name) <= chars else name[: chars - 1] + "…"
+            label = short if value is None else f"{short}: {value}"
+            entry = (32 if value is not None else 15) + _text_width(label) + 14
+            if x > left and x + entry > right:
+                if row + 1 >= max_rows:
+                    self.more = len(names) - i
+                    break
+                x, row = left, row + 1
+            self.placed.append((i, x, row, short))
+            x += entry
+        # "+N more" after the last entry shown, in place of it (and more) if it has no room.
+        while self.more and self.placed and x + 60 > right:
+            _, x, row, _ = self.placed.pop()
+            self.more += 1
+        self.rows = row + 1 if self.placed or self.more else 0
+        self.more_at = (x, row)
+
+    def svg(self) -> list[str]:
+        if not self.placed:
+            return []
+        parts = ['<g class="legend">']
+        for i, x, row, short in self.placed:
+            name = self.names[i]
+            y = _PAD_TOP + 2 + row * _LEGEND_ROW
+            colour, dash, shape, stroke = _style(i)
+            if self.values is None:
+                parts.append(
+                    f'<g class="legend-item" data-series="{_e(name)}"><title>{_e(name)}</title>'
+                    f'<rect x="{_num(x)}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
+                    f'<text x="{_num(x + 15)}" y="{y}" fill="currentColor">{_e(short)}</text></g>'
+                )
+                continue
+            value = self.values[i]
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             parts.append(
-                f"<g><title>{_e(name)}</title>"
-                f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
-                f'<text x="{x + 15}" y="{y + 1}" fill="currentColor">{_e(short)}</text></g>'
+                f'<g class="legend-item" data-series="{_e(name)}"><title>{_e(f"{name}: {value}")}</title>'
+                f'<line x1="{_num(x)}" y1="{y - 4}" x2="{_num(x + 26)}" y2="{y - 4}" stroke="{colour}" '
+                f'stroke-width="{_num(min(stroke, 2.5))}"{dash_attr}/>'
+                f"{_marker(shape, x + 13, y - 4, 3.5, colour)}"
+                f'<text x="{_num(x + 32)}" y="{y}" fill="currentColor">{_e(short)}: '
+                f'<tspan class="legend-value" font-weight="600">{_e(value)}</tspan></text></g>'
             )
-            continue
-        value = values[i]
-        chars = max(4, _LEGEND_CHARS - 3 - len(value))
-        short = name if len(name) <= chars else name[: chars - 1] + "…"
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<g class="legend-item" data-series="{_e(name)}"><title>{_e(f"{name}: {value}")}</title>'
-            f'<line x1="{x - 4}" y1="{y - 3}" x2="{x + 22}" y2="{y - 3}" stroke="{colour}" '
-            f'stroke-width="{_num(min(stroke, 2.5))}"{dash_attr}/>'
-            f"{_marker(shape, x + 9, y - 3, 3.5, colour)}"
-            f'<text x="{x + 28}" y="{y + 1}" fill="currentColor">{_e(short)}: '
-            f'<tspan class="legend-value" font-weight="600">{_e(value)}</tspan></text></g>'
-        )
-    if len(shown) < len(names):
-        y = frame.top + 6 + len(shown) * 16
-        parts.append(
-            f'<text x="{x}" y="{y + 1}" fill="currentColor" opacity="0.7">+{len(names) - len(shown)} more</text>'
-        )
-    parts.append("</g>")
-    return parts
+        if self.more:
+            x, row = self.more_at
+            parts.append(
+                f'<text x="{_num(x)}" y="{_PAD_TOP + 2 + row * _LEGEND_ROW}" fill="currentColor" '
+                f'opacity="0.7">+{self.more} more</text>'
+            )
+        parts.append("</g>")
+        return parts
 
 
 def _thin(points: list[Point], frame: _Frame) -> list[Point]:
@@ -336,9 +389,10 @@ def line_chart(
     if whole_x and min(xs) == max(xs):
         # One step: an axis of whole steps around it (not -0.1..0.1, nor below step 0).
         x_range = (max(0.0, xs[0] - 1) if xs[0] >= 0 else xs[0] - 1, xs[0] + 1)
-    y_ticks = nice_ticks(*_bounds(ys + list(y_bounds or ()), zero=min(ys) >= 0))
+    y_ticks = _cover(nice_ticks(*_bounds(ys + list(y_bounds or ()), zero=min(ys) >= 0)), max(ys))
     y_range = (min(y_ticks[0], min(ys)), max(y_ticks[-1], max(ys)))
-    frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
+    legend = _Legend(names, width, height, [_fmt(points[-1][1]) for points in cleaned.values()])
+    frame = _Frame(width, height, x_range, y_range, legend.rows)
     desc = f"{len(names)} series: " + "; ".join(
         f"{name}, {len(points)} points, last {_fmt(points[-1][1])}" for name, points in cleaned.items()
     )
@@ -374,8 +428,7 @@ def line_chart(
                 parts.append(_marker(shape, frame.px(x), frame.py(y), radius, colour))
             parts.append("</g>")
     parts.append("</g>")
-    if len(names) > 1:
-        parts += _legend(names, frame, [_fmt(points[-1][1]) for points in cleaned.values()])
+    parts += legend.svg()
     parts.append("</svg>")
     return "".join(parts)
 
@@ -423,7 +476,9 @@ def bar_chart(
     y_ticks = nice_ticks(lowest, highest if highest > lowest else lowest + 1)
     if _whole(y for points in cleaned.values() for _, y in points):
         # Counts (calls, tokens): no tick at 0.2 of a call.
-        y_ticks = _whole_ticks(y_ticks[0], y_ticks[-1], [lowest, max(highest, lowest + 1)])
+        whole_y = [t for t in y_ticks if float(t).is_integer()]
+        y_ticks = whole_y if len(whole_y) >= 2 else [lowest, float(math.ceil(max(highest, lowest + 1)))]
+    y_ticks = _cover(y_ticks, highest)
     y_range = (min(y_ticks[0], lowest), max(y_ticks[-1], highest))
     whole = bucket.is_integer()
     # One step per bar: each bar stands over its step's tick (the axis runs half a step
@@ -431,7 +486,8 @@ def bar_chart(
     # bar across a 0-1 axis.
     centred = whole and bucket == 1 and _whole(xs)
     x_range = (first - 0.5, first + count - 0.5) if centred else (first, first + bucket * count)
-    frame = _Frame(width, height, x_range, y_range, legend=len(names) > 1)
+    legend = _Legend(names, width, height)
+    frame = _Frame(width, height, x_range, y_range, legend.rows)
     if bucket != 1:
         x_label = f"{x_label} (each bar: {_fmt(bucket)}{'' if whole else ' wide'})"
     desc = f"{len(names)} series in {count} bars; " + "; ".join(
@@ -466,7 +522,6 @@ def bar_chart(
             )
         parts.append("</g>")
     parts.append("</g>")
-    if len(names) > 1:
-        parts += _legend(names, frame)
+    parts += legend.svg()
     parts.append("</svg>")
     return "".join(parts)

@@ -220,7 +220,7 @@ def test_the_home_table_is_one_card_per_run_on_a_phone(new_page: Any, make_user:
     assert "Step" in label
 
 
-def test_chart_text_is_readable_on_a_phone(new_page: Any, demo_files: list[Path]) -> None:
+def test_chart_text_is_readable_on_a_phone(new_page: Any, tmp_path: Path) -> None:
     from tests.e2e.test_smallville import add_walk, fork
 
     sim = fork("e2e-phone-plots")
@@ -232,6 +232,17 @@ def test_chart_text_is_readable_on_a_phone(new_page: Any, demo_files: list[Path]
                  .map((t) => t.getBoundingClientRect().height).filter((h) => h > 0)"""
     )
     assert heights and min(heights) >= 11, f"chart text {min(heights or [0]):.1f} px tall on a phone"
+    # The title and the legend are at the left, in the phone's first view of the chart.
+    title = page.locator("figure.chart svg .chart-title").first.bounding_box()
+    assert title is not None and title["x"] + title["width"] <= PHONE["width"]
+
+    # A run's chart drawn as an image (training) keeps its drawn size too, in a box that scrolls.
+    from tests.environment.training.factories import make_run
+
+    run = make_run(tmp_path, [([0, 1], ["7", "18"])], finished=True)
+    visit(page, f"/training/{run.pk}/")
+    width = page.evaluate("() => document.querySelector('figure.chart img').getBoundingClientRect().width")
+    assert width >= 560, width
 
 
 def test_a_200_character_run_name_does_not_stretch_the_home_page(new_page: Any, make_user: Any) -> None:

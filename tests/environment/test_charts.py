@@ -176,3 +176,48 @@ def test_overlapping_lines_differ_in_dash_marker_and_width_and_the_legend_gives_
     assert values == ["3", "3", "1"]  # each series' last value
     for item, dash in zip(items, dashes, strict=True):  # the legend's sample line matches its line
         assert (item.find(f"{SVG}line").get("stroke-dasharray") or "") == dash
+
+
+def _first_grid_y(root: ET.Element) -> float:
+    """The top of the plot: the highest y grid line."""
+    lines = root.find(f".//{SVG}g[@class='axes']").findall(f"{SVG}line")
+    return min(float(line.get("y1")) for line in lines)
+
+
+def test_the_legend_sits_above_the_plot_at_the_left_and_the_plot_keeps_the_width():
+    # A chart wider than a phone scrolls sideways in its box: title and legend must be at
+    # the left, where the view starts, and the plot use the whole width (no legend column).
+    svg = line_chart({"party": [(0.0, 1.0), (8.0, 2.0)], "crush": [(0.0, 1.0), (8.0, 2.0)]},
+                     title="How news spreads", x_label="step", y_label="n", step=True)  # fmt: skip
+    root = _parse(svg)
+    title = root.find(f"{SVG}text[@class='chart-title']")
+    assert float(title.get("x")) <= 60 and title.get("text-anchor") is None
+    top = _first_grid_y(root)
+    entries = root.findall(f".//{SVG}g[@class='legend']/{SVG}g[@class='legend-item']")
+    assert len(entries) == 2
+    for entry in entries:
+        text = entry.find(f"{SVG}text")
+        assert float(text.get("y")) < top  # above the plot
+        assert float(text.get("x")) < 360  # within a phone's first view
+    axis = [
+        line
+        for line in root.find(f".//{SVG}g[@class='axes']").findall(f"{SVG}line")
+        if line.get("y1") == line.get("y2")
+    ]
+    assert max(float(line.get("x2")) for line in axis) >= 620  # the plot runs to the right edge
+
+
+def test_many_series_wrap_into_at_most_three_legend_rows_then_more():
+    many = {f"series number {i}": [(0.0, float(i)), (1.0, float(i))] for i in range(30)}
+    root = _parse(line_chart(many, title="t", x_label="x", y_label="y"))
+    rows = {float(t.find(f"{SVG}text").get("y")) for t in root.iter(f"{SVG}g") if t.get("class") == "legend-item"}
+    assert 1 < len(rows) <= 3
+    more = [t.text for t in root.find(f".//{SVG}g[@class='legend']").findall(f"{SVG}text")]
+    assert more and more[-1].startswith("+") and more[-1].endswith(" more")
+    shown = len(root.findall(f".//{SVG}g[@class='legend-item']"))
+    assert shown + int(more[-1].split()[0][1:]) == 30
+    for t in root.iter(f"{SVG}text"):  # nothing drawn past the right edge
+        assert float(t.get("x", 0)) < 640
+    # Bars get a legend above the plot too.
+    bars = _parse(bar_chart({"prompt": [(0, 5)], "completion": [(0, 2)]}, title="t", x_label="x", y_label="y"))
+    assert len(bars.findall(f".//{SVG}g[@class='legend-item']")) == 2
