@@ -120,7 +120,9 @@ def test_a_base_page_starts_a_run_with_a_free_prefilled_name(client, mayor):
     html = client.get(f"/simulator_home/{BASE}/").content.decode()
     assert START in html
     assert f'<input type="hidden" name="source" value="{BASE}">' in html
-    name = re.search(r'<input name="name" required maxlength="200" value="([^"]+)">', html).group(1)
+    name = re.search(r'<input name="name" required maxlength="200" placeholder="my-town" value="([^"]+)">', html).group(
+        1
+    )
     assert name == "the_ville_isabella_maria_klaus-2"
     response = client.post("/sims/fork/", {"source": BASE, "name": name, "preset": ""})
     assert response.status_code == 302 and response.url == f"/simulator_home/{name}/"
@@ -136,7 +138,10 @@ def test_starting_a_run_under_a_taken_name_is_refused_and_keeps_the_form(client,
     response = client.post("/sims/fork/", {"source": BASE, "name": "taken", "preset": ""})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "already exists" in html and 'value="taken"' in html
+    assert "already exists" in html
+    start = html.index('id="start-run"')
+    form = html[start : html.index("</form>", start)]  # the start form at the top keeps what was typed
+    assert 'placeholder="my-town" value="taken"' in form and f'<option value="{BASE}" selected>' in form
     assert Simulation.objects.filter(name="taken").count() == 1
 
 
