@@ -411,13 +411,21 @@ def plots(request: HttpRequest, sim: str) -> HttpResponse:
 
 def _per_step_note(agents: int) -> str:
     """How long a step of an `agents`-agent town takes on the configured model, as far as
-    the traces of earlier runs say."""
+    the traces of earlier runs say; unmeasured, how many model calls its steps make
+    (reverie.engine.cost, the measured rates of the default preset)."""
     from django.conf import settings
+
+    from reverie.engine.cost import COSTS
+    from reverie.services import default_preset
 
     measured = selectors.step_seconds(agents)
     model = settings.LLM_MODEL
     if measured is None:
-        return _("time per step on %(model)s: not measured yet (it depends on the model)") % {"model": model}
+        cost = COSTS.get(default_preset(), COSTS["paper"])
+        return _(
+            "time per step on %(model)s: not measured yet (it depends on the model); the first step makes about "
+            "%(first)s model calls to plan every agent's day, then about %(hour)s calls per waking game hour"
+        ) % {"model": model, "first": f"{cost.day_calls * agents:,.0f}", "hour": f"{cost.awake_calls * agents:,.0f}"}
     seconds, steps = measured
     return _("about %(seconds)s s per step on %(model)s (median of %(steps)s traced steps)") % {
         "seconds": f"{seconds:,.0f}" if seconds >= 10 else f"{seconds:.1f}",

@@ -164,6 +164,8 @@ def test_the_home_form_defaults_to_the_smallest_base(client, mayor):
     assert selected == BASE
     # The 25-agent town says how long its steps take on this model (not measured here yet).
     assert "base_the_ville_n25 (25 agents): time per step on llama_cpp:bundled: not measured yet" in form
+    # ...and how many model calls they make (reverie.engine.cost, compact: 4 + 11.6 per agent).
+    assert "the first step makes about 100 model calls" in form and "about 290 calls per waking game hour" in form
 
 
 def test_step_seconds_are_measured_from_the_traces_of_runs_of_that_size():
@@ -272,3 +274,13 @@ def test_make_the_demo_needs_the_run_permission_and_stored_steps(client, mayor, 
     assert response.status_code == 400 and "no stored steps" in response.content.decode()
     assert client.get("/sim/town-1/demo/make/").status_code == 405
     assert client.post("/sim/no-such-sim/demo/make/").status_code == 404
+
+
+def test_a_measured_step_time_is_shown_with_the_model(client, mayor, monkeypatch):
+    services.ensure_base("base_the_ville_n25")
+    monkeypatch.setattr(selectors, "step_seconds", lambda agents: (35.4, 12) if agents == 25 else None)
+    client.force_login(mayor)
+    html = client.get("/simulator_home/base_the_ville_n25/").content.decode()
+    assert (
+        "base_the_ville_n25 (25 agents): about 35 s per step on llama_cpp:bundled (median of 12 traced steps)." in html
+    )
