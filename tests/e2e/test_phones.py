@@ -248,7 +248,7 @@ def test_chart_text_is_readable_on_a_phone(new_page: Any, tmp_path: Path) -> Non
 def test_a_200_character_run_name_does_not_stretch_the_home_page(new_page: Any, make_user: Any) -> None:
     from tests.e2e.test_smallville import fork
 
-    name = ("a-very-long-town-name-" * 10)[:200]
+    name = ("Averylongtownnamewithnobreaks" * 7)[:200]  # nowhere to wrap
     assert len(name) == 200
     fork(name)
     user = make_user()
@@ -265,3 +265,12 @@ def test_a_200_character_run_name_does_not_stretch_the_home_page(new_page: Any, 
         assert cut["ellipsis"] == "ellipsis" and cut["clipped"], cut
         assert cut["right"] <= viewport["width"], cut
         assert page.locator(f"tr.sim-row[data-sim='{name}']").get_by_role("link", name="live").is_visible()
+    # The run's own pages name it in full (wrapped) without widening the phone's page.
+    from reverie.models import Simulation
+    from tests.e2e.test_smallville import add_walk
+
+    add_walk(Simulation.objects.get(name=name), 3)
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    for url in (f"/sim/{name}/log/", f"/sim/{name}/plots/", f"/sim/{name}/eval/"):
+        visit(page, url)
+    visit(page, f"/simulator_home/{name}/", town=True)
