@@ -184,6 +184,11 @@ STATICFILES_DIRS: list[object] = [BASE_DIR / "static_dirs"]
 if (BASE_DIR / "node_modules" / "phaser" / "dist").is_dir():
     # npm packages are served as static files (no CDN): /static/vendor/phaser/phaser.min.js
     STATICFILES_DIRS.append(("vendor/phaser", BASE_DIR / "node_modules" / "phaser" / "dist"))
+# Web fonts for Chinese and emoji (css/fonts.css, unicode-range subsets, issue 13):
+# /static/vendor/fonts/noto-sans-sc/noto-sans-sc-0-400-normal.woff2, .../twemoji/twemoji.woff2
+for _prefix, _folder in (("noto-sans-sc", "@fontsource/noto-sans-sc/files"), ("twemoji", "twemoji-colr-font")):
+    if (BASE_DIR / "node_modules" / _folder).is_dir():
+        STATICFILES_DIRS.append((f"vendor/fonts/{_prefix}", BASE_DIR / "node_modules" / _folder))
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -43,11 +43,16 @@
   };
 
   const DIRS = { down: 0, left: 1, right: 2, up: 3 };
-  const FONT = 'system-ui, -apple-system, "Segoe UI", "Noto Sans", "PingFang SC", "Microsoft YaHei", ' +
-    '"Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji", sans-serif';
+  // Fonts (css/fonts.css): "Color Emoji Web" first, for emoji only (the system's colour
+  // emoji font, else our Twemoji file); the system's fonts; then "Noto Sans SC Web" (our
+  // Chinese subsets) for characters no system font has.
+  const FONT = '"Color Emoji Web", system-ui, -apple-system, "Segoe UI", "Noto Sans", "PingFang SC", ' +
+    '"Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans SC Web", sans-serif';
   const MAX_TWEEN_TILES = 6;      // farther jumps (scrubbing, reconnects) teleport
-  const LOW_ZOOM = 0.55;          // below: sector names on, agent labels show initials only
+  const ACTION_ZOOM = 0.3;        // at or above (the first view): action texts, where they fit
+  const SECTOR_ZOOM = 0.9;        // below: building names on
   const ARENA_ZOOM = 1.1;         // at or above: arena names on
+  const NAME_ZOOM = 1.6;          // at or above: full names instead of short labels
   const MAX_ZOOM = 4;
   const FIRST_MIN_ZOOM = 0.3;
   // Labels are scaled by 1 / zoom, so they reach the canvas 1:1: render them at that size.
@@ -144,10 +149,74 @@
   }
 
   function initialsOf(name) {
-    const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
-    if (!parts.length) return "?";
-    if (parts.length === 1) return parts[0].slice(0, 2);
-    return (parts[0][0] + parts[parts.length - 1][0]).toUpperCase();
+    return labelCandidates(name)[0];
+  }
+
+  /** Short labels for a name, shortest first, ending with the whole name: "Mei Lin" ->
+   * ML, MeL, MeiL, Mei Lin; a one-word name (林小梅) -> 林小, 林小梅. */
+  function labelCandidates(name) {
+    const full = String(name || "?").trim().replace(/\s+/g, " ") || "?";
+    const parts = full.split(" ").map((w) => Array.from(w));  // code points, not UTF-16 halves
+    const out = [];
+    const add = (x) => { if (x && !out.includes(x)) out.push(x); };
+    if (parts.length === 1) {
+      for (let i = 2; i <= parts[0].length; i++) add(parts[0].slice(0, i).join(""));
+    } else {
+      const first = parts[0], last = parts[parts.length - 1][0].toUpperCase();
+      add(first[0].toUpperCase() + last);
+      for (let i = 2; i <= first.length; i++) add(first[0].toUpperCase() + first.slice(1, i).join("") + last);
+    }
+    add(full);
+    return out;
+  }
+
+  /** A short label per name, unique across the names and the same for the same names in
+   * any order: labels that two names share are lengthened (ML -> MeL, MaL) until unique. */
+  function uniqueLabels(names) {
+    const sorted = Array.from(new Set((names || []).map(String))).sort();
+    const cands = new Map(sorted.map((n) => [n, labelCandidates(n)]));
+    const level = new Map(sorted.map((n) => [n, 0]));
+    const label = (n) => { const c = cands.get(n); return c[Math.min(level.get(n), c.length - 1)]; };
+    for (let round = 0; round < 64; round++) {
+      const groups = new Map();
+      for (const n of sorted) {
+        const l = label(n);
+        if (!groups.has(l)) groups.set(l, []);
+        groups.get(l).push(n);
+      }
+      let bumped = false;
+      for (const members of groups.values()) {
+        if (members.length < 2) continue;
+        for (const n of members) {
+          if (level.get(n) < cands.get(n).length - 1) { level.set(n, level.get(n) + 1); bumped = true; }
+        }
+      }
+      if (!bumped) break;
+    }
+    const out = new Map();
+    for (const n of sorted) out.set(n, label(n));
+    // Names that are still equal after every lengthening (only possible for names that
+    // differ in spacing alone) get a number.
+    const seen = new Map();
+    for (const n of sorted) {
+      const l = out.get(n);
+      const k = (seen.get(l) || 0) + 1;
+      seen.set(l, k);
+      if (k > 1) out.set(n, l + k);
+    }
+    return out;
+  }
+
+  /** Greedy label placement: rectangles {x, y, w, h} (world px) taken so far. */
+  class Placer {
+    constructor() { this.rects = []; }
+    free(r) {
+      for (const o of this.rects) {
+        if (r.x < o.x + o.w && o.x < r.x + r.w && r.y < o.y + o.h && o.y < r.y + r.h) return false;
+      }
+      return true;
+    }
+    take(r) { this.rects.push(r); return r; }
   }
 
   function truncate(s, max) {
@@ -204,6 +273,7 @@
       this.ts = boot.tile_size || 32;
       this.cameras.main.setBackgroundColor("#2d3436");
       this.buildMap();
+      this.shortLabels = uniqueLabels((boot.personas || []).map((p) => p.name));
       (boot.personas || []).forEach((p, i) => this.addAgent(p, i));
       this.setupInput();
       this.scale.on("resize", () => this.onResize());
@@ -255,8 +325,9 @@
         if (!o.name) continue;
         const txt = this.add.text(o.x + (o.width || 0) / 2, o.y + (o.height || 0) / 2, o.name,
           Object.assign(labelStyle(15, "#fff8e1"), { wordWrap: { width: 170 } }));
-        txt.setOrigin(0.5).setDepth(50);
+        txt.setOrigin(0.5, 1).setDepth(50);
         txt.areaWidth = o.width || 0;
+        txt.area = { x: o.x, y: o.y, w: o.width || 0, h: o.height || 0 };
         this.sectorLabels.push(txt);
       }
       const arenas = map.getObjectLayer("arenas");
@@ -311,7 +382,7 @@
         resolution: TEXT_RESOLUTION,
       };
       const action = this.add.text(0, 0, "", textStyle).setOrigin(0.5, 1).setVisible(false);
-      const tag = this.add.text(0, 0, initialsOf(name),
+      const tag = this.add.text(0, 0, name,
         Object.assign({}, textStyle, { fontStyle: "bold", backgroundColor: "rgba(47,111,79,0.9)" }))
         .setOrigin(0.5, 1).setVisible(false);
       const bubble = this.add.text(0, 0, "", {
@@ -321,7 +392,7 @@
       }).setOrigin(0.5, 1).setVisible(false);
       const agent = {
         name, index, key, sprite, ring, action, tag, bubble,
-        initials: initialsOf(name),
+        initials: (this.shortLabels && this.shortLabels.get(name)) || initialsOf(name),
         tile: null, dir: "down", tween: null, present: false,
         actionText: "", fullAction: "", emoji: "", chat: null,
       };
@@ -330,7 +401,13 @@
     }
 
     agentFor(name) {
-      return this.agents.get(name) || this.addAgent({ name }, this.agents.size);
+      let a = this.agents.get(name);
+      if (a) return a;
+      a = this.addAgent({ name }, this.agents.size);
+      // A name the boot did not list: short labels stay unique across the whole town.
+      this.shortLabels = uniqueLabels(Array.from(this.agents.keys()));
+      for (const b of this.agents.values()) b.initials = this.shortLabels.get(b.name) || initialsOf(b.name);
+      return a;
     }
 
     applyFrame(frame, duration) {
@@ -343,8 +420,7 @@
         this.moveAgent(a, data.x, data.y, duration);
         a.emoji = data.emoji || "";
         a.fullAction = data.action || "";
-        const txt = ((a.emoji ? a.emoji + " " : "") + shortAction(a.fullAction)).trim();
-        if (txt !== a.actionText) { a.actionText = txt; a.action.setText(txt); }
+        a.actionText = shortAction(a.fullAction);
         a.chat = Array.isArray(data.chat) && data.chat.length ? data.chat : null;
         a.present = true;
       }
@@ -354,9 +430,7 @@
           a.chat = null;
           if (a.tween) { a.tween.stop(); a.tween = null; }
         }
-        const vis = a.present;
-        a.sprite.setVisible(vis);
-        a.tag.setVisible(vis);
+        a.sprite.setVisible(a.present);
       }
       this.updateConversations();
       this.updateLabels(true);
@@ -440,63 +514,171 @@
       return shown;
     }
 
-    // ---- labels follow their sprites at a constant screen size
+    // ---- labels follow their sprites at a constant screen size, and never overlap
+    /* Every label is placed in one greedy pass (Placer), most important first, each at
+     * the first of its candidate spots that covers nothing placed before it, else hidden:
+     *   1. the focused agent (selected, else hovered): name tag with emoji, action, chat;
+     *   2. building (sector) names, while zoomed out;
+     *   3. every other agent's tag: emoji bubble + unique short label (name when near);
+     *   4. chat lines, then 5. action texts (from ACTION_ZOOM on), then 6. room names.
+     * Candidates are in screen px around the sprite (scaled to world px by 1 / zoom). */
     updateLabels(force) {
       const cam = this.cameras.main;
       const zoom = cam.zoom;
       const s = 1 / zoom;
-      const low = zoom < LOW_ZOOM;
       if (force || this._lastZoom !== zoom || this._lastW !== cam.width || this._lastH !== cam.height) {
         this._lastZoom = zoom;
         this._lastW = cam.width;
         this._lastH = cam.height;
         this.applyBounds();
-        // A place name shows only where it fits its place (no pile-ups when zoomed far out).
-        for (const l of this.sectorLabels) l.setScale(s).setVisible(zoom < 0.9 && l.width * s <= l.areaWidth * 1.1);
-        for (const l of this.arenaLabels) {
-          const k = Math.min(s, 1);
-          l.setScale(k).setVisible(zoom >= ARENA_ZOOM && l.width * k <= l.areaWidth);
+        // Building names wrap to their building's width on screen (at least ~5 letters).
+        for (const l of this.sectorLabels) {
+          const wrap = Math.round(clamp(l.areaWidth * zoom, 56, 170));
+          const size = wrap < 110 ? 12 : 15;
+          if (l.wrapAt !== wrap || l.sizeAt !== size) {
+            l.wrapAt = wrap; l.sizeAt = size;
+            l.setFontSize(size + "px").setWordWrapWidth(wrap, false);
+          }
         }
       }
-      const selected = this.town.selected;
+      const focus = this.focused();
       const bubbles = this.town.options.chatBubbles ? this.bubbleFor(this.time.now) : null;
-      const stacked = new Map(); // agents on one tile: their labels pile up instead of covering each other
-      let stackOrder = this.agents.values();
-      if (selected && this.agents.has(selected)) {
-        // The selected agent's labels go on top of a pile.
-        stackOrder = Array.from(this.agents.values()).sort((p, q) => (p.name === selected) - (q.name === selected));
+      const placer = new Placer();
+      const placed = [];   // [kind, owner, text object] in placement order (test hook)
+      const rectOf = (obj, cx, bottom) => {
+        const w = obj.width * s, h = obj.height * s;
+        return { x: cx - w / 2, y: bottom - h, w, h };
+      };
+      // Put `obj` (origin 0.5, 1) at the first free candidate [cx, bottom]; `force`: at the
+      // first one even if taken (the focused agent wins).
+      const put = (obj, candidates, depth, kind, owner, forced) => {
+        let spot = null;
+        for (const [cx, bottom] of candidates) {
+          const r = rectOf(obj, cx, bottom);
+          if (placer.free(r)) { spot = r; break; }
+        }
+        if (!spot && forced && candidates.length) spot = rectOf(obj, candidates[0][0], candidates[0][1]);
+        if (!spot) { obj.setVisible(false); return null; }
+        placer.take(spot);
+        obj.setScale(s).setPosition(spot.x + spot.w / 2, spot.y + spot.h).setDepth(depth).setVisible(true);
+        placed.push([kind, owner, obj]);
+        return spot;
+      };
+      const shown = [];
+      for (const a of this.agents.values()) {
+        if (a.present && a.sprite.visible) shown.push(a);
+        else { a.action.setVisible(false); a.tag.setVisible(false); a.ring.setVisible(false); a.bubble.setVisible(false); }
       }
-      for (const a of stackOrder) {
-        if (!a.present) {
-          a.action.setVisible(false); a.tag.setVisible(false); a.ring.setVisible(false); a.bubble.setVisible(false);
-          continue;
-        }
-        const key = a.tile ? a.tile[0] + "," + a.tile[1] : "";
-        const below = stacked.get(key) || 0;
-        const x = a.sprite.x, y = a.sprite.y - 32 - below;
-        const isSel = a.name === selected;
-        const tagText = isSel || zoom >= 1.6 ? a.name : a.initials;
-        if (a.tag.text !== tagText) a.tag.setText(tagText);
-        if (a.tagSel !== isSel) {
-          a.tagSel = isSel;
-          a.tag.setBackgroundColor(isSel ? "rgba(196,118,0,0.95)" : "rgba(47,111,79,0.9)");
-        }
-        a.tag.setScale(s).setPosition(x, y - 1 * s).setDepth(isSel ? 5002 : 4000 + a.sprite.y / 100);
-        let top = y - a.tag.height * s - 1 * s;
-        const showAction = !low && a.actionText !== "";
-        a.action.setVisible(showAction);
-        if (showAction) {
-          a.action.setScale(s).setPosition(x, top).setDepth(isSel ? 5002 : 4000 + a.sprite.y / 100);
-          top -= a.action.height * s;
-        }
-        stacked.set(key, a.sprite.y - 32 - top);
-        const line = bubbles && bubbles.get(a.name);
+      const tagSpots = (a) => {
+        const x = a.sprite.x, head = a.sprite.y - 32, h = a.tag.height * s, w = a.tag.width * s;
+        const side = w / 2 + 12 * s;
+        return [[x, head - 1 * s], [x, head - h - 2 * s], [x + side, head + 14 * s], [x - side, head + 14 * s],
+          [x + w * 0.6, head - h - 2 * s], [x - w * 0.6, head - h - 2 * s], [x, head - 2 * h - 3 * s],
+          [x, a.sprite.y + h + 2 * s]];
+      };
+      const aboveOrBeside = (obj, r) => {
+        const w = obj.width * s, h = obj.height * s, cx = r.x + r.w / 2;
+        return [[cx, r.y - 1 * s], [cx, r.y + r.h + h + 1 * s], [r.x + r.w + w / 2 + 2 * s, r.y + r.h],
+          [r.x - w / 2 - 2 * s, r.y + r.h], [cx, r.y - h - 2 * s]];
+      };
+      const setTag = (a, isFocus) => {
+        const base = isFocus || zoom >= NAME_ZOOM ? a.name : a.initials;
+        const text = (a.emoji ? a.emoji + " " : "") + base;
+        if (a.tag.text !== text) a.tag.setText(text);
+        const sel = a.name === this.town.selected;
+        const bg = sel ? "rgba(196,118,0,0.95)" : isFocus ? "rgba(30,39,46,0.92)" : "rgba(47,111,79,0.9)";
+        if (a.tagBg !== bg) { a.tagBg = bg; a.tag.setBackgroundColor(bg); }
+      };
+      const setAction = (a, max) => {
+        const text = shortAction(a.fullAction, max);
+        if (a.action.text !== text) a.action.setText(text);
+        return text !== "";
+      };
+      const spots = new Map();  // agent -> its tag's rect
+      // 1. the focused agent
+      const fa = focus && this.agents.get(focus);
+      if (fa && shown.includes(fa)) {
+        setTag(fa, true);
+        const r = put(fa.tag, tagSpots(fa), 5002, "tag", fa.name, true);
+        spots.set(fa, r);
+        let top = r;
+        if (setAction(fa, 60)) {
+          top = put(fa.action, aboveOrBeside(fa.action, r), 5002, "action", fa.name, true) || top;
+        } else fa.action.setVisible(false);
+        const line = bubbles && bubbles.get(fa.name);
         if (line) {
-          if (a.bubble.text !== line) a.bubble.setText(line);
-          a.bubble.setScale(s).setPosition(x, top - 4 * s).setDepth(5003).setVisible(true);
-        } else a.bubble.setVisible(false);
-        a.ring.setVisible(isSel).setPosition(x, a.sprite.y - 3).setDepth(a.sprite.depth - 0.001);
+          if (fa.bubble.text !== line) fa.bubble.setText(line);
+          put(fa.bubble, aboveOrBeside(fa.bubble, top), 5003, "chat", fa.name, true);
+        } else fa.bubble.setVisible(false);
       }
+      // 2. building names (fixed spots inside the building)
+      const sectorsOn = zoom < SECTOR_ZOOM;
+      for (const l of this.sectorLabels) {
+        if (!sectorsOn) { l.setVisible(false); continue; }
+        const A = l.area, h = l.height * s, cx = A.x + A.w / 2, mid = A.y + A.h / 2 + h / 2;
+        put(l, [[cx, mid], [cx, mid - h], [cx, mid + h], [cx, A.y + h + 2 * s], [cx, A.y + A.h - 2 * s]],
+          50, "building", l.text, false);
+        l.setScale(s);
+      }
+      // 3. the other agents' tags (emoji bubble + short label), top of the screen first
+      const others = shown.filter((a) => a !== fa).sort((p, q) => p.sprite.y - q.sprite.y || p.index - q.index);
+      for (const a of others) {
+        setTag(a, false);
+        spots.set(a, put(a.tag, tagSpots(a), 4000 + a.sprite.y / 100, "tag", a.name, false));
+        a.ring.setVisible(false);
+      }
+      // 4. chat lines, 5. actions: only next to a placed tag
+      for (const a of others) {
+        const r = spots.get(a);
+        const line = bubbles && bubbles.get(a.name);
+        if (r && line) {
+          if (a.bubble.text !== line) a.bubble.setText(line);
+          const b = put(a.bubble, aboveOrBeside(a.bubble, r), 5001, "chat", a.name, false);
+          if (b) spots.set(a, { x: Math.min(r.x, b.x), y: b.y, w: Math.max(r.x + r.w, b.x + b.w) - Math.min(r.x, b.x), h: r.y + r.h - b.y });
+        } else a.bubble.setVisible(false);
+      }
+      for (const a of others) {
+        const r = spots.get(a);
+        if (r && zoom >= ACTION_ZOOM && setAction(a, 30)) put(a.action, aboveOrBeside(a.action, r), 4000 + a.sprite.y / 100, "action", a.name, false);
+        else a.action.setVisible(false);
+      }
+      // 6. room names
+      for (const l of this.arenaLabels) {
+        const k = Math.min(s, 1);
+        if (zoom < ARENA_ZOOM || l.width * k > l.areaWidth) { l.setVisible(false); continue; }
+        const r = { x: l.x - l.width * k / 2, y: l.y, w: l.width * k, h: l.height * k };
+        l.setScale(k);
+        if (placer.free(r)) { placer.take(r); l.setVisible(true); placed.push(["room", l.text, l]); }
+        else l.setVisible(false);
+      }
+      for (const a of shown) {
+        const sel = a.name === this.town.selected;
+        a.ring.setVisible(sel).setPosition(a.sprite.x, a.sprite.y - 3).setDepth(a.sprite.depth - 0.001);
+      }
+      this.placedLabels = placed;
+    }
+
+    /** The agent whose labels win: the selected one, else the one under the pointer. */
+    focused() {
+      const sel = this.town.selected;
+      if (sel && this.agents.has(sel) && this.agents.get(sel).present) return sel;
+      return this.hovered && this.agents.has(this.hovered) ? this.hovered : null;
+    }
+
+    /** Every label on screen, for tests: {kind, owner, text, x, y, w, h} in CSS px. */
+    labelRects() {
+      const cam = this.cameras.main;
+      const rect = this.game.canvas.getBoundingClientRect();
+      const kx = rect.width / this.game.scale.width, ky = rect.height / this.game.scale.height;
+      return (this.placedLabels || []).filter(([, , o]) => o.visible).map(([kind, owner, o]) => {
+        const b = o.getBounds();
+        return {
+          kind, owner: String(owner), text: o.text,
+          x: rect.left + ((b.x - cam.worldView.x) * cam.zoom + cam.x) * kx,
+          y: rect.top + ((b.y - cam.worldView.y) * cam.zoom + cam.y) * ky,
+          w: b.width * cam.zoom * kx, h: b.height * cam.zoom * ky,
+        };
+      });
     }
 
     // ---- camera
@@ -645,7 +827,20 @@
       return n;
     }
 
+    hover(agent) {
+      const name = agent ? agent.name : null;
+      if (name === this.hovered) return;
+      this.hovered = name;
+      this.updateLabels(true);
+    }
+
     clickAt(sx, sy) {
+      const best = this.agentAt(sx, sy);
+      if (best) this.town.select(best.name, true);
+    }
+
+    /** The agent drawn at a screen point (within a ~44 px touch target), or null. */
+    agentAt(sx, sy) {
       const cam = this.cameras.main;
       const wp = cam.getWorldPoint(sx, sy);
       const tol = Math.max(0, 22 / cam.zoom - 16); // at least ~44px touch targets
@@ -659,7 +854,16 @@
           if (d < bestD) { bestD = d; best = a; }
         }
       }
-      if (best) this.town.select(best.name, true);
+      return best;
+    }
+
+    /** Draw every text again, e.g. once a web font (emoji, Chinese) has loaded: canvas
+     * text keeps the glyphs it was first drawn with. */
+    refreshTexts() {
+      for (const obj of this.children.list) {
+        if (obj instanceof Phaser.GameObjects.Text) obj.style.update(true);
+      }
+      this.updateLabels(true);
     }
 
     update(time, delta) {
@@ -729,6 +933,9 @@
         screenPosition: (name) => this.screenPosition(name),
         wake: () => this.wake(),
         napping: () => this.napping,
+        labels: () => (this.scene ? this.scene.labelRects() : []),
+        shortLabels: () => (this.scene ? Object.fromEntries(this.scene.shortLabels) : {}),
+        fontsRefreshed: 0,
       };
       window.smallville = hooks;
       this.hooks = hooks;
@@ -738,6 +945,29 @@
       }
       window.addEventListener("keydown", wake, { capture: true });
       window.addEventListener("resize", wake);
+      // Hovering an agent (a mouse, not a finger: a tap selects) shows its name and action
+      // on top of every other label.
+      this.container.addEventListener("pointermove", (e) => {
+        if (!this.scene || e.pointerType === "touch" || e.buttons) return;
+        const rect = this.game.canvas.getBoundingClientRect();
+        if (!rect.width || !rect.height) return;
+        const x = (e.clientX - rect.left) * this.game.scale.width / rect.width;
+        const y = (e.clientY - rect.top) * this.game.scale.height / rect.height;
+        this.scene.hover(this.scene.agentAt(x, y));
+      }, { passive: true });
+      this.container.addEventListener("pointerleave", () => { if (this.scene) this.scene.hover(null); });
+      // Canvas text does not redraw itself when a font arrives: redraw every label once a
+      // web font (css/fonts.css: emoji, Chinese) has loaded.
+      this.refreshFonts = () => {
+        if (!this.scene) return;
+        this.scene.refreshTexts();
+        hooks.fontsRefreshed++;
+        this.wake();
+      };
+      if (document.fonts && document.fonts.addEventListener) {
+        document.fonts.addEventListener("loadingdone", this.refreshFonts);
+      }
+      this.emojiAsked = new Set();
     }
 
     /** Stop the render loop until something changes (see TownScene.update). */
@@ -766,9 +996,9 @@
         onclick: () => this.follow(this.following ? null : this.selected),
       }, t("follow"));
       this.overlay = el("div", { class: "town-overlay" },
-        btn("+", t("zoom_in"), () => this.zoomBy(1.4)),
-        btn("−", t("zoom_out"), () => this.zoomBy(1 / 1.4)),
-        btn("⤢", t("fit_map"), () => this.fit()),
+        btn("+", t("zoom_in"), () => this.zoomBy(1.4), { "data-zoom": "in" }),
+        btn("−", t("zoom_out"), () => this.zoomBy(1 / 1.4), { "data-zoom": "out" }),
+        btn("⤢", t("fit_map"), () => this.fit(), { "data-zoom": "fit" }),
         this.followBtn);
       c.appendChild(this.overlay);
       c.appendChild(this.message);
@@ -802,6 +1032,7 @@
       document.body.dataset.step = String(frame.step);
       if (!this.scene) { this.pending = [frame, 0]; return; }
       this.scene.applyFrame(frame, duration || 0);
+      this.loadEmoji(frame);
       if (!this.framed) {
         this.framed = true;
         const tiles = Object.values(frame.agents || {}).filter((a) => a && typeof a.x === "number").map((a) => [a.x, a.y]);
@@ -809,6 +1040,22 @@
       }
       if (this.following) this.follow(this.following);
       if (!this.isReady) this.markReady();
+    }
+
+    /** Ask for the emoji face of the frame's emoji (the system's colour emoji font through
+     * local(), else our file), then draw the labels again: canvas text does not wait for
+     * a font. The Chinese subsets come when the page's text first needs them. */
+    loadEmoji(frame) {
+      if (!document.fonts || !document.fonts.load) return;
+      let fresh = "";
+      for (const d of Object.values((frame && frame.agents) || {})) {
+        const e = d && d.emoji ? String(d.emoji) : "";
+        if (e && !this.emojiAsked.has(e)) { this.emojiAsked.add(e); fresh += e; }
+      }
+      if (!fresh) return;
+      document.fonts.load('12px "Color Emoji Web"', fresh).then((faces) => {
+        if (faces && faces.length) this.refreshFonts();
+      }, () => {});
     }
 
     /** Flag the page ready after the next rendered frame (also on error paths). */
@@ -1099,7 +1346,7 @@
   }
 
   window.SmallvilleTown = {
-    readBoot, t, defaults, el, setText, clamp, formatTime, timeAt, shortAction, initialsOf,
+    readBoot, t, defaults, el, setText, clamp, formatTime, timeAt, shortAction, initialsOf, uniqueLabels, FONT,
     truncate, errorText, agentList, panelToggle, frameAgentCard, BASE_STEP_MS,
     player(options) { return new Player(options); },
     create(boot, options) { readBoot(); return new Town(boot || readBoot(), options); },
