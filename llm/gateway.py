@@ -52,7 +52,7 @@ from llm.errors import LLMConfigError, LLMError, RetryableError
 from llm.retry import Fault, RetryPolicy, with_retries
 from llm.streaming import TextStream
 from llm.structured import json_schema_for, repair_messages, repair_prompt, validate
-from llm.tracing import Accounting, NullRecorder, Recorder, Trace
+from llm.tracing import Accounting, NullRecorder, Recorder, Trace, notify
 from llm.types import Completion, Generation, GenParams, Message, Outcome, Structured
 
 log = logging.getLogger(__name__)
@@ -763,6 +763,7 @@ class Gateway:
             self.recorder.record(trace)
         except Exception:
             log.warning("trace recording failed", exc_info=True)
+        notify(trace)
 
     def flush(self) -> None:
         self.recorder.flush()

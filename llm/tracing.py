@@ -8,13 +8,18 @@ keeps per run and purpose totals in memory.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from llm.types import Outcome
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,6 +72,35 @@ class MemoryRecorder:
 
     def flush(self) -> None:
         pass
+
+
+TraceListener = Callable[[Trace], None]
+
+# Who hears of each finished call in this context (a runner showing a step's progress).
+# A context variable, so it follows the call into the gateway's worker threads and tasks.
+_listener: ContextVar[TraceListener | None] = ContextVar("llm_trace_listener", default=None)
+
+
+@contextmanager
+def trace_listener(listener: TraceListener) -> Iterator[None]:
+    """Call `listener(trace)` after every model call finished inside the block (cache
+    hits and errors too), in whichever thread finished it. It must be quick."""
+    token = _listener.set(listener)
+    try:
+        yield
+    finally:
+        _listener.reset(token)
+
+
+def notify(trace: Trace) -> None:
+    """Tell the context's listener of a finished call; a failing listener is only logged."""
+    listener = _listener.get()
+    if listener is None:
+        return
+    try:
+        listener(trace)
+    except Exception:
+        log.warning("a trace listener failed", exc_info=True)
 
 
 @dataclass

@@ -149,3 +149,30 @@ class EvalResult(models.Model):
     def item(self, number: int) -> str:
         """The trace `item` of this result's interview `number`."""
         return f"eval:{self.pk}:{number}"
+
+
+class Whisper(models.Model):
+    """A whisper to an agent from the live page: an inner voice that becomes one of its
+    memories. It is queued here first, so one asked for while a step runs waits for that
+    step to commit (the runner applies queued whispers between steps) and one queued
+    before a server restart is still applied after it."""
+
+    STATUSES = [("queued", "queued"), ("applied", "applied"), ("failed", "failed")]
+
+    simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="whispers")
+    persona = models.CharField(max_length=200)
+    text = models.TextField()
+    author = models.CharField(max_length=150, blank=True, default="")  # the user's name when asked
+    status = models.CharField(max_length=16, choices=STATUSES, default="queued")
+    step = models.PositiveIntegerField(null=True, blank=True)  # the step it was applied at
+    node_id = models.PositiveIntegerField(null=True, blank=True)  # the memory it became
+    error = models.TextField(blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+    applied = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["simulation", "id"]
+        indexes = [models.Index(fields=["simulation", "status"], name="whisper_sim_status")]
+
+    def __str__(self) -> str:
+        return f"whisper to {self.persona} in {self.simulation_id} ({self.status})"

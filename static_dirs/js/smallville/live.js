@@ -16,11 +16,43 @@
  *   waiting
  * While the runner waits out a model-server outage, the state carries waiting_since
  * and waiting_reason: the run badge then says so and counts the time.
+ *
+ * While a step runs, `progress` messages say which agent thinks about which purpose
+ * and how many model calls (cached ones counted apart) and tokens it took so far
+ * (#thinking); a pause asked for meanwhile shows "Pausing after this step…" until the
+ * step lands. With boot.can_control, the agent panel has a "talk" box: ask (an
+ * interview over the socket; nothing changes) or whisper (it becomes a memory, after
+ * the step in flight). Answers come back on the socket; all of it is shown as text.
+ * The page's own strings are translated in live.html (#live-strings data-*).
  */
 (function () {
   "use strict";
   const S = window.SmallvilleTown;
   const boot = S.readBoot();
+  const strings = document.getElementById("live-strings");
+  if (strings) {
+    const camel = { "step-n": "step_n", "all-cached": "all_cached", "talk-help": "talk_help", "talk-label": "talk_label",
+      "you-asked": "you_asked", "you-whispered": "you_whispered", "whisper-queued": "whisper_queued",
+      "whisper-applied": "whisper_applied", "whisper-failed": "whisper_failed", "talk-offline": "talk_offline",
+      "talk-empty": "talk_empty" };
+    const map = {};
+    for (const attr of strings.attributes) {
+      if (!attr.name.startsWith("data-")) continue;
+      const key = attr.name.slice(5);
+      map[camel[key] || key] = attr.value;
+    }
+    S.defaults(map);
+  }
+  S.defaults({
+    thinking: "Thinking", pausing: "Pausing after this step…", step_n: "step", cached: "cached",
+    all_cached: "all cached", talk: "Talk to this agent",
+    talk_help: "Ask a question (the agent answers from its memories; nothing changes), or whisper a thought that becomes one of its memories.",
+    talk_label: "Your question or whisper", ask: "Ask", whisper: "Whisper", you_asked: "You asked",
+    you_whispered: "You whispered", answering: "Thinking about an answer…",
+    whisper_queued: "Queued: it becomes a memory after the step in flight.", whisper_applied: "Now a memory, at step {step}.",
+    whisper_failed: "The whisper failed", talk_offline: "Not connected; try again in a moment.",
+    talk_empty: "Write something first.",
+  });
   S.defaults({
     playing: "Playing", paused: "Paused",
     connecting: "Connecting…", connected: "Live", disconnected: "Disconnected; reconnecting…",
@@ -50,7 +82,20 @@
   if (!(boot.personas || []).length) document.getElementById("agent-list").appendChild(el("p", { class: "panel-note", text: t("no_agents") }));
 
   // ------------------------------------------------------------------ frames
-  function showFrame(frame, stats) {
+  const nf = (n) => (typeof n === "number" ? n.toLocaleString(document.documentElement.lang || undefined) : "–");
+
+  /** "calls: 5 · tokens: 1,234 · 2 cached", or "calls: 5 · all cached" (never "0 tokens"). */
+  function callsText(calls, tokens, cached) {
+    const parts = [`${t("calls")}: ${nf(calls)}`];
+    if (calls > 0 && cached >= calls) parts.push(t("all_cached"));
+    else {
+      parts.push(`${t("tokens")}: ${nf(tokens)}`);
+      if (cached > 0) parts.push(`${nf(cached)} ${t("cached")}`);
+    }
+    return parts.join(" · ");
+  }
+
+  function showFrame(frame, stats, cached) {
     if (!frame || typeof frame.step !== "number") return;
     if (frame.step < shownStep) return; // an older frame arriving late
     const now = performance.now();
@@ -64,15 +109,41 @@
     const stepNode = document.getElementById("step-num");
     S.setText(stepNode, frame.step < 0 ? "–" : String(frame.step));
     if (stepNode) stepNode.title = frame.step < 0 ? t("before_first_step") : "";
-    if (stats) {
-      const nf = (n) => (typeof n === "number" ? n.toLocaleString(document.documentElement.lang || undefined) : "–");
-      S.setText("stats", `${t("calls")}: ${nf(stats.calls)} · ${t("tokens")}: ${nf(stats.tokens)}`);
-    }
+    if (stats) S.setText("stats", callsText(stats.calls, stats.tokens, typeof cached === "number" ? cached : 0));
     if (town.selected) scheduleRefresh();
   }
 
   // ------------------------------------------------------------- run state
   let waitingSince = null, waitTimer = null;
+  let progress = { running: false }, spinTimer = null, spin = 0;
+  const thinkingNode = document.getElementById("thinking");
+  const SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+
+  /** A step in flight: who thinks about what, calls and tokens so far, for how long. */
+  function setProgress(p) {
+    const was = progress.running;
+    progress = p && typeof p === "object" ? p : { running: false };
+    if (progress.running && !spinTimer) spinTimer = setInterval(renderProgress, 250);
+    if (!progress.running && spinTimer) { clearInterval(spinTimer); spinTimer = null; }
+    renderProgress();
+    if (was !== !!progress.running) renderRunBadge();
+  }
+
+  function renderProgress() {
+    if (!thinkingNode) return;
+    if (!progress.running) { thinkingNode.hidden = true; thinkingNode.textContent = ""; delete document.body.dataset.thinking; return; }
+    spin = (spin + 1) % SPINNER.length;
+    const since = progress.since ? Date.parse(progress.since) : NaN;
+    const secs = Number.isNaN(since) ? null : Math.max(0, Math.round((Date.now() - since) / 1000));
+    const parts = [`${SPINNER[spin]} ${t("thinking")}: ${t("step_n")} ${nf(progress.step)}`];
+    if (progress.item) parts.push(String(progress.item));
+    if (progress.purpose) parts.push(String(progress.purpose));
+    parts.push(callsText(progress.calls || 0, progress.tokens || 0, progress.cached || 0));
+    if (secs !== null) parts.push(`${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`);
+    thinkingNode.textContent = parts.join(" · ");
+    thinkingNode.hidden = false;
+    document.body.dataset.thinking = String(progress.step);
+  }
 
   function setRunState(state) {
     if (state !== "playing" && state !== "paused") return;
@@ -91,6 +162,14 @@
   }
 
   function renderRunBadge() {
+    runBadge.dataset.state = runState;
+    if (runState === "paused" && progress.running) {
+      // The pause lands after the step in flight: say so until it does.
+      runBadge.className = "badge waiting";
+      runBadge.dataset.state = "pausing";
+      runBadge.textContent = t("pausing");
+      return;
+    }
     if (waitingSince !== null && runState === "playing") {
       const secs = Math.max(0, Math.round((Date.now() - waitingSince) / 1000));
       const mm = String(Math.floor(secs / 60)), ss = String(secs % 60).padStart(2, "0");
@@ -197,7 +276,9 @@
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (!msg || typeof msg !== "object") return;
-      if (msg.type === "frame") showFrame(msg.frame, msg.stats);
+      if (msg.type === "frame") showFrame(msg.frame, msg.stats, msg.cached);
+      else if (msg.type === "progress") setProgress(msg);
+      else if (msg.type === "interview" || msg.type === "whisper" || msg.type === "talk_error") talkReply(msg);
       else if (msg.type === "state") {
         setRunState(msg.state);
         setWaiting(msg.waiting_since, msg.waiting_reason);
@@ -217,6 +298,7 @@
     if (ws) { ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null; try { ws.close(); } catch (e) { /* closed */ } }
     ws = null;
     setConn("disconnected");
+    for (const [id, p] of pending) talkReply({ type: "talk_error", id, error: t("talk_offline") });
     scheduleReconnect();
   }
 
@@ -365,9 +447,109 @@
         String(m.description || "")))));
     } else parts.push(el("p", { class: "panel-note", text: t("no_memories") }));
 
+    const talk = talkBox(name);
+    if (talk) parts.push(talk.node);
+    // Moving the talk box into the new panel would drop the focus of a half-typed text.
+    const focused = talk && talk.node.contains(document.activeElement) ? document.activeElement : null;
+    const sel = focused && typeof focused.selectionStart === "number" ? [focused.selectionStart, focused.selectionEnd] : null;
     detail.replaceChildren(...parts);
+    if (focused) {
+      focused.focus({ preventScroll: true });
+      if (sel) focused.setSelectionRange(sel[0], sel[1]);
+    }
     detail.hidden = false;
     if (detail.parentElement) detail.parentElement.scrollTop = scroll;
+  }
+
+  // ------------------------------------------------------- talk to an agent
+  // One box per agent, kept across panel refreshes (so a half-typed text survives).
+  const talks = new Map();
+  const pending = new Map(); // id -> { entry, kind }
+  const whisperEntries = new Map(); // whisper id -> entry
+  let talkSeq = 0;
+
+  function talkBox(name) {
+    if (!boot.can_control) return null;
+    let box = talks.get(name);
+    if (box) return box;
+    const input = el("textarea", { id: "talk-text", rows: 3, maxlength: 1000, "aria-label": t("talk_label"), placeholder: t("talk_label") });
+    const note = el("p", { class: "panel-note talk-note", role: "status", text: "" });
+    const log = el("ol", { class: "talk-log", "aria-live": "polite" });
+    const ask = el("button", { type: "button", class: "button primary", "data-talk": "interview", text: t("ask") });
+    const whisper = el("button", { type: "button", class: "button", "data-talk": "whisper", text: t("whisper") });
+    const node = el("section", { class: "talk", "aria-label": t("talk") },
+      el("h3", { text: t("talk") }), el("p", { class: "panel-note", text: t("talk_help") }),
+      input, el("div", { class: "persona-actions" }, ask, whisper), note, log);
+    box = { node, input, note, log, ask, whisper, busy: false };
+    ask.addEventListener("click", () => talkSend(name, "interview"));
+    whisper.addEventListener("click", () => talkSend(name, "whisper"));
+    talks.set(name, box);
+    return box;
+  }
+
+  function setTalkBusy(box, busy) {
+    box.busy = busy;
+    box.ask.disabled = busy;
+    box.whisper.disabled = busy;
+  }
+
+  function talkSend(name, kind) {
+    const box = talks.get(name);
+    if (!box || box.busy) return;
+    const text = box.input.value.trim();
+    box.note.textContent = "";
+    if (!text) { box.note.textContent = t("talk_empty"); return; }
+    if (!ws || ws.readyState !== WebSocket.OPEN) { box.note.textContent = t("talk_offline"); return; }
+    const id = `t${++talkSeq}`;
+    const said = el("p", { class: "talk-said" }, el("strong", { text: (kind === "interview" ? t("you_asked") : t("you_whispered")) + ": " }), text);
+    const reply = el("p", { class: "talk-reply muted", text: kind === "interview" ? t("answering") : "…" });
+    const entry = el("li", { class: "talk-entry", dataset: { kind, state: "pending" } }, said, reply);
+    entry.replyNode = reply;
+    box.log.prepend(entry);
+    pending.set(id, { entry, kind, box, name });
+    setTalkBusy(box, true);
+    send(kind === "interview" ? { type: kind, id, persona: name, question: text, history: interviewHistory(name) }
+      : { type: kind, id, persona: name, text });
+    box.input.value = "";
+  }
+
+  const histories = new Map(); // agent -> [[question, answer], ...] of this page's interview
+  function interviewHistory(name) { return (histories.get(name) || []).slice(-6); }
+
+  function showWhisper(entry, w) {
+    if (!entry || !w) return;
+    entry.dataset.state = w.status;
+    if (w.status === "applied") entry.replyNode.textContent = t("whisper_applied").replace("{step}", nf(w.step));
+    else if (w.status === "failed") entry.replyNode.textContent = `${t("whisper_failed")}: ${w.error || ""}`;
+    else entry.replyNode.textContent = t("whisper_queued");
+  }
+
+  function talkReply(msg) {
+    const mine = msg.id !== undefined && msg.id !== null ? pending.get(msg.id) : undefined;
+    if (msg.type === "whisper" && msg.whisper) {
+      if (mine) { whisperEntries.set(msg.whisper.id, mine.entry); pending.delete(msg.id); setTalkBusy(mine.box, false); }
+      const entry = whisperEntries.get(msg.whisper.id);
+      const current = entry ? entry.dataset.state : null;
+      // A broadcast "applied" may arrive before the direct answer: never step back to "queued".
+      if (entry && !(current === "applied" && msg.whisper.status === "queued")) showWhisper(entry, msg.whisper);
+      if (msg.whisper.status === "applied" && town.selected === msg.whisper.persona) { lastJson = null; scheduleRefresh(); }
+      return;
+    }
+    if (!mine) return;
+    pending.delete(msg.id);
+    setTalkBusy(mine.box, false);
+    if (msg.type === "talk_error") {
+      mine.entry.dataset.state = "error";
+      mine.entry.replyNode.className = "talk-reply error";
+      mine.entry.replyNode.textContent = String(msg.error || t("request_failed"));
+      return;
+    }
+    mine.entry.dataset.state = "answered";
+    mine.entry.replyNode.className = "talk-reply";
+    mine.entry.replyNode.replaceChildren(el("strong", { text: `${mine.name}: ` }), String(msg.answer || ""));
+    const h = histories.get(mine.name) || [];
+    h.push([String(msg.question || ""), String(msg.answer || "")]);
+    histories.set(mine.name, h.slice(-6));
   }
 
   // ------------------------------------------------------------------ start

@@ -1,0 +1,98 @@
+"""A step is visible while it runs (§3): who thinks about what and calls so far, a
+pause that lands after the step says so, the last step's readout survives a reload, and
+cached calls are shown as cached."""
+
+from __future__ import annotations
+
+import os
+
+from django.utils import timezone
+
+from environment.llmlog.models import LLMCall
+from reverie import services
+from reverie.models import Movement, Simulation
+from tests.e2e.helpers import rendering_paused, wait_for_town, wait_until
+
+BASE = "base_the_ville_isabella_maria_klaus"
+NAMES = ["Isabella Rodriguez", "Maria Lopez", "Klaus Mueller"]
+MODEL_STEP_TIMEOUT = float(os.environ.get("E2E_MODEL_STEP_TIMEOUT", "240"))
+
+
+def paused_and_idle(sim: Simulation) -> None:
+    Simulation.objects.filter(pk=sim.pk).update(run_state="paused", run_until=None)
+    wait_until(lambda: not Simulation.objects.get(pk=sim.pk).runner, timeout=2 * MODEL_STEP_TIMEOUT, message="runner")
+
+
+def test_a_running_step_shows_its_progress_and_a_pause_waits_for_it(signed_in_page):
+    page = signed_in_page
+    sim = services.fork(BASE, "e2e-progress")
+    try:
+        page.goto(f"/simulator_home/{sim.name}/")
+        wait_for_town(page)
+        page.wait_for_function("() => document.getElementById('conn-state').className.includes('playing')")
+        assert page.locator("#thinking").is_hidden()
+        with page.expect_response(lambda r: r.url.endswith("/control/")):
+            page.locator("#town-controls [data-action=play]").click()
+        with rendering_paused(page):
+            # calls finish and the page counts them, naming the agent and the purpose
+            # (the first calls are the world's own, e.g. world.names; then the agents think)
+            page.wait_for_function(
+                """(names) => { const t = document.getElementById('thinking').textContent;
+                    return /model calls: [1-9]/.test(t) && names.some((n) => t.includes(n)); }""",
+                arg=NAMES,
+                timeout=MODEL_STEP_TIMEOUT * 1000,
+            )
+            text = page.locator("#thinking").inner_text()
+            assert "Thinking: step 0" in text, text
+            assert any(name in text for name in NAMES), text
+            assert any(p in text for p in ("plan.", "converse.", "perceive.", "reflect.", "act.", "poignancy")), text
+            # pause mid-step: the badge says the pause waits for the step
+            with page.expect_response(lambda r: r.url.endswith("/control/")):
+                page.locator("#town-controls [data-action=pause]").click()
+            if Simulation.objects.get(pk=sim.pk).step == 0:  # the step is still running
+                assert page.locator("#run-state").get_attribute("data-state") == "pausing"
+                assert page.locator("#run-state").inner_text() == "Pausing after this step…"
+            page.wait_for_function(
+                "() => document.getElementById('run-state').dataset.state === 'paused'",
+                timeout=MODEL_STEP_TIMEOUT * 1000,
+            )
+        fresh = Simulation.objects.get(pk=sim.pk)
+        assert fresh.step >= 1 and fresh.run_state == "paused" and not fresh.run_error
+        assert page.locator("#run-state").inner_text() == "Paused"
+        assert page.locator("#thinking").is_hidden()
+        page.wait_for_function(f"() => document.body.dataset.step === '{fresh.step - 1}'", timeout=30_000)
+        readout = page.locator("#stats").inner_text()
+        assert readout.startswith("model calls: ") and readout != "model calls: 0 · tokens: 0", readout
+        # the readout survives a reload
+        page.reload()
+        wait_for_town(page)
+        page.wait_for_function("(r) => document.getElementById('stats').textContent === r", arg=readout)
+        assert page.page_errors == [] and page.console_errors == []
+    finally:
+        paused_and_idle(sim)
+
+
+def test_cached_calls_are_shown_as_cached_not_as_zero_tokens(page):
+    sim = services.fork(BASE, "e2e-cached")
+    Movement.objects.bulk_create(
+        [Movement(simulation=sim, step=0, persona=n, x=5, y=9, emoji="🚶", description="walk @ x") for n in NAMES]
+    )
+    Simulation.objects.filter(pk=sim.pk).update(step=1)
+
+    def calls(*cached: bool) -> None:
+        LLMCall.objects.filter(run=sim.run_label).delete()
+        for hit in cached:
+            LLMCall.objects.create(created=timezone.now(), run=sim.run_label, step=0, purpose="plan.daily",
+                                   kind="chat", model="m", cached=hit, prompt_tokens=0 if hit else 40,
+                                   completion_tokens=0 if hit else 2)  # fmt: skip
+
+    calls(True, True, True)
+    page.goto(f"/simulator_home/{sim.name}/")
+    wait_for_town(page)
+    page.wait_for_function("() => document.getElementById('stats').textContent.length > 0")
+    assert page.locator("#stats").inner_text() == "model calls: 3 · all cached"
+    calls(True, True, False)
+    page.reload()
+    wait_for_town(page)
+    page.wait_for_function("() => document.getElementById('stats').textContent.length > 0")
+    assert page.locator("#stats").inner_text() == "model calls: 3 · tokens: 42 · 2 cached"
