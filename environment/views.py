@@ -17,7 +17,7 @@ def render_home(
 ) -> HttpResponse:
     """The landing page; the forms on it (fork, delete) come back here with `form_error` shown.
 
-    `fork` refills the fork form (`source`, `name`, `preset`) after a refused fork.
+    `fork` refills the fork form (`source`, `name`, `preset`, `language`) after a refused fork.
     """
     from environment.smallville.views import start_form
     from reverie.selectors import fork_presets, simulations_overview

@@ -171,6 +171,7 @@ class ReverieCli:
         self.interrupted = False  # Ctrl-C stopped a command: a model call may still be running in a thread
         self.unattended = False
         self.preset: str | None = None  # the fork's agent-config preset (main's `preset`)
+        self.language: str | None = None  # the fork's language, en or zh (main's `language`)
         # Stop with the one-line error when the model server is down, instead of waiting for it.
         self.stop_on_outage = False
         self._use_input = self._stdin_is_terminal()
@@ -186,15 +187,18 @@ class ReverieCli:
         resume: str | None = None,
         commands: Iterable[str] | None = None,
         preset: str | None = None,
+        language: str | None = None,
     ) -> int:
         """Open (fork or resume) a simulation, then run `commands` or prompt for them.
 
         `preset` (paper or compact) is the agent config a fork gets; None keeps the
-        source's (a base's forks get the default for the model).
+        source's (a base's forks get the default for the model). `language` (en or zh)
+        is the language its agents think and speak in; None keeps the source's.
         """
         commands = list(commands) if commands is not None else None
         self.unattended = commands is not None
         self.preset = preset
+        self.language = language
         if preset is not None and preset not in PRESETS:
             self._error(CliError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}"))
             return EXIT_ERROR
@@ -279,6 +283,8 @@ class ReverieCli:
         through the injected gateway if there is one, else the shared one, built only then."""
         self.model_used = True  # release_model closes the shared gateway if the fork built it
         gateway = self.gateway() if self._injected_gateway else None
+        if self.language is not None:
+            return self.services.fork(source, name, preset=self.preset, gateway=gateway, language=self.language)
         return self.services.fork(source, name, preset=self.preset, gateway=gateway)
 
     def _bases(self) -> str:

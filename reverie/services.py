@@ -31,7 +31,7 @@ from llm.context import call_context
 from llm.errors import LLMError
 from llm.resilience import RunGuard
 from reverie.engine.config import PRESETS, AgentConfig, default_preset_for_model
-from reverie.engine.memory import MemoryStream, ReflectionTrigger
+from reverie.engine.memory import MemoryStream, ReflectionTrigger, has_cjk
 from reverie.engine.persona import (
     Identity,
     Scratch,
@@ -41,6 +41,7 @@ from reverie.engine.persona import (
     scratch_to_dict,
 )
 from reverie.engine.ports import InMemoryVectorIndex
+from reverie.engine.prompting import LANGUAGES, speaking
 from reverie.engine.spatial import SpatialMemory
 from reverie.engine.world import Agent, Movement, World, whisper
 from reverie.models import MemoryNode, Persona, PersonaSnapshot, Simulation
@@ -184,7 +185,7 @@ def _load_base(name: str) -> Simulation:
     sim = Simulation.objects.create(
         name=name, is_base=True, maze=meta.get("maze", "the_ville"), start_time=start, current_time=start,
         sec_per_step=int(meta.get("sec_per_step", 10)), step=int(meta.get("step", 0)),
-        meta={k: meta[k] for k in ("description", "scenarios") if k in meta},
+        meta={k: meta[k] for k in ("description", "scenarios", "language", "town_labels") if k in meta},
     )  # fmt: skip
     by_name = {p["name"]: p for p in people}
     for person_name in meta["personas"]:
@@ -275,6 +276,21 @@ def fork_config(source: Simulation, preset: str | None = None) -> dict[str, Any]
     return _as_json(AgentConfig.preset_named(default_preset()).to_dict())
 
 
+def _check_language(language: str) -> str:
+    chosen = str(language).strip()
+    if chosen not in LANGUAGES:
+        raise SimulationError(f"unknown language {chosen!r}; choose from {', '.join(LANGUAGES)}")
+    return chosen
+
+
+def source_language(source: Simulation) -> str:
+    """The language a fork of `source` speaks when none is chosen: the source's own
+    (its stored agent config, else its base's meta.yaml `language`), else English."""
+    meta = source.meta or {}
+    stored = (meta.get("agent_config") or {}).get("language") or meta.get("language") or "en"
+    return str(stored) if stored in LANGUAGES else "en"
+
+
 def _as_json(data: dict[str, Any]) -> dict[str, Any]:
     """As the database gives it back (tuples become lists), so a fork's meta reads the same
     before and after a reload."""
@@ -298,7 +314,10 @@ class _Relationships:
 
 
 def relationship_text(name: str, other: str, text: str) -> str:
-    return f"{name} knows {other}: {' '.join(str(text).split())}"
+    text = " ".join(str(text).split())
+    if has_cjk(text):  # a Chinese base's relationship reads as Chinese
+        return f"{name}认识{other}：{text}"
+    return f"{name} knows {other}: {text}"
 
 
 def _relationship_memories(src: Simulation, gateway: Any) -> dict[str, _Relationships]:
@@ -355,11 +374,14 @@ def fork(
     preset: str | None = None,
     gateway: Any = None,
     owner: Any = None,
+    language: str | None = None,
 ) -> Simulation:
     """Copy a simulation (personas, memories, embeddings, movements) under a new name.
 
     A base not in the database yet is loaded first. The fork stores its agent config in
-    meta["agent_config"] (see fork_config: `preset` names one, else the source's is kept).
+    meta["agent_config"] (see fork_config: `preset` names one, else the source's is kept),
+    with the language its agents think and speak in (`language`: "en" or "zh"; None
+    keeps the source's, which for a base is its meta.yaml's `language`, else "en").
     Personas whose starting relationships were never made memories (every persona of a
     base) get them now, once: one thought per relationship, embedded through `gateway`
     (the shared gateway when None), and the persona is marked so a fork of the fork
@@ -369,8 +391,12 @@ def fork(
     name = _check_new_name(new_name)
     if preset is not None:
         fork_config(Simulation(), preset)  # validates the preset name
+    if language is not None:
+        language = _check_language(language)
     src = ensure_base(source)
-    meta = {**(src.meta or {}), "agent_config": fork_config(src, preset)}
+    config = fork_config(src, preset)
+    config["language"] = language or source_language(src)
+    meta = {**(src.meta or {}), "agent_config": config}
     relationships = _relationship_memories(src, gateway)  # model calls stay outside the transaction
     try:
         with transaction.atomic():
@@ -700,8 +726,9 @@ def load_history(sim: Simulation, path: str, *, gateway: Any = None) -> int:
     session = load_session(sim)
     now = session.world.now
     added = 0
-    for row in rows:
-        added += asyncio.run(whisper(gw, session.world.agents[row.name], row.whispers, now))
+    with speaking(session.world.config.language):
+        for row in rows:
+            added += asyncio.run(whisper(gw, session.world.agents[row.name], row.whispers, now))
     with transaction.atomic():
         _save_memories_only(session)
     return added

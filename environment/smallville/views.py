@@ -316,16 +316,25 @@ def fork(request: HttpRequest) -> HttpResponse:
     source, name = request.POST.get("source", ""), request.POST.get("name", "")
     # An empty or absent preset keeps the source's config (a base: the default for the model).
     preset = request.POST.get("preset", "").strip() or None
-    kept = {"source": source, "name": name, "preset": preset or ""}
+    # Empty keeps the source's language (a base says its own in meta.yaml).
+    language = request.POST.get("language", "").strip() or None
+    kept = {"source": source, "name": name, "preset": preset or "", "language": language or ""}
     try:
-        new = services.fork(source, name, preset=preset, owner=request.user)
+        new = services.fork(source, name, preset=preset, owner=request.user, language=language)
     except services.SimulationNotFound:
         return _refused(request, _("There is no simulation with that name."), 404, **kept)
     except services.SimulationError as exc:
         return _refused(request, str(exc), 400, **kept)
     if _wants_json(request):
         url = reverse("simulator_sim", kwargs={"sim": new.name})
-        return JsonResponse({"name": new.name, "url": url, "preset": selectors.preset_of(new)})
+        return JsonResponse(
+            {
+                "name": new.name,
+                "url": url,
+                "preset": selectors.preset_of(new),
+                "language": services.source_language(new),
+            }
+        )
     return redirect("simulator_sim", sim=new.name)
 
 
@@ -459,6 +468,8 @@ def start_form(
         "name": fork.get("name") or selectors.suggest_run_name(source or "my-town"),
         "preset": fork.get("preset", ""),
         "presets": selectors.fork_presets(),
+        "language": fork.get("language", ""),
+        "languages": [("en", "English"), ("zh", "中文")],
         "fixed": source is not None,
         "slow": [t for t in towns if t["note"]],
         "signed_in": request.user.is_authenticated,

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
+from reverie.engine.prompting import LANGUAGES
 from reverie.engine.retrieve import RetrievalConfig
 
 __all__ = [
@@ -284,12 +285,16 @@ class AgentConfig:
     memory: MemoryAccess = field(default_factory=MemoryAccess)
     ablation: str = "full"
     calls: Mapping[str, CallSettings] = field(default_factory=lambda: dict(_COMPACT_CALLS))
+    # the language agents think and speak in: which prompt files they get
+    # (reverie/engine/prompts/ for "en", prompts/zh/ for "zh"); see prompting.py
+    language: str = "en"
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
         _check(self.ablation in ABLATIONS, f"unknown ablation {self.ablation!r}; choose from {', '.join(ABLATIONS)}")
+        _check(self.language in LANGUAGES, f"unknown language {self.language!r}; choose from {', '.join(LANGUAGES)}")
         self.perception.validate()
         self.reflection.validate()
         self.planning.validate()
@@ -446,6 +451,8 @@ class AgentConfig:
             changes["calls"] = calls
         if "ablation" in data:
             changes["ablation"] = str(data["ablation"])
+        if "language" in data:
+            changes["language"] = str(data["language"])
         return replace(base, **changes)
 
 

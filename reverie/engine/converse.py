@@ -67,7 +67,7 @@ from reverie.engine.config import AgentConfig
 from reverie.engine.memory import Kind, MemoryNode, MemoryStream
 from reverie.engine.persona import Identity
 from reverie.engine.ports import ModelGateway
-from reverie.engine.prompting import prompt
+from reverie.engine.prompting import chinese_clock, current_language, prompt
 from reverie.engine.reflect import memory_line, rate_poignancy
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import (
@@ -120,6 +120,8 @@ class Conversation:
 
 
 def _clock(now: datetime) -> str:
+    if current_language() == "zh":
+        return chinese_clock(now)
     return now.strftime("%A %B %d, %I:%M %p")
 
 

@@ -34,7 +34,7 @@ from reverie.engine.converse import example_in
 from reverie.engine.memory import Kind, MemoryStream
 from reverie.engine.persona import Identity
 from reverie.engine.ports import ModelGateway
-from reverie.engine.prompting import prompt
+from reverie.engine.prompting import chinese_clock, prompt, speaking
 from reverie.engine.reflect import memory_line
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import answer_model, memory_summary_model
@@ -73,8 +73,17 @@ async def answer(
     config: AgentConfig | None = None,
     history: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The persona's answer to `question`, after the earlier turns in `history`."""
+    """The persona's answer to `question`, after the earlier turns in `history`, in the
+    run's language (config.language)."""
     config = config or AgentConfig.compact()
+    with speaking(config.language):
+        return await _answer(gw, identity, stream, question, now, config=config, history=history)
+
+
+async def _answer(
+    gw: ModelGateway, identity: Identity, stream: MemoryStream, question: str, now: datetime, *,
+    config: AgentConfig, history: Sequence[tuple[str, str]],
+) -> str:  # fmt: skip
     settings = config.interview
     question = question.replace('"', "'")
     vector = (await gw.aembed([question], purpose="interview.embed"))[0]
@@ -95,7 +104,8 @@ async def answer(
         )  # fmt: skip
         if summary.ok:
             memories = str(summary.value.summary)
-    text = prompt("interview_answer", identity=identity.summary(), time=now.strftime("%A %B %d, %I:%M %p"),
+    when = chinese_clock(now) if config.language == "zh" else now.strftime("%A %B %d, %I:%M %p")
+    text = prompt("interview_answer", identity=identity.summary(), time=when,
                   first_name=identity.first_name, memories=memories, question=question,
                   transcript=_transcript(identity.first_name, history, settings.history_turns))  # fmt: skip
     model = answer_model(config.chars("interview.answer", 400), example_in(text, "answer"))

@@ -62,7 +62,11 @@ __all__ = [
     "MemoryStream",
     "ReflectionTrigger",
     "Triple",
+    "cjk_keywords",
+    "has_cjk",
+    "is_doing",
     "is_idle",
+    "keyword_set",
     "normalise_keyword",
     "should_reflect",
     "time_code",
@@ -100,12 +104,66 @@ def time_code(when: datetime) -> int:
 def normalise_keyword(term: str) -> str:
     """Keyword form of a triple term: the last segment of a `world:sector:arena:object`
     address, stripped and lower-cased ('the_ville:cafe:counter:coffee machine' ->
-    'coffee machine'; 'Isabella Rodriguez' -> 'isabella rodriguez')."""
-    return term.rsplit(":", 1)[-1].strip().lower()
+    'coffee machine'; 'Isabella Rodriguez' -> 'isabella rodriguez'). A full-width colon
+    separates segments too, and Chinese punctuation around a term is dropped."""
+    return _FULLWIDTH_COLON.split(term)[-1].strip().strip(_CJK_PUNCTUATION).strip().lower()
+
+
+# Chinese (and Japanese kanji) has no spaces between words, so a whitespace split finds
+# no keywords in it. Without a dictionary, the character bigrams and trigrams of each run
+# of CJK ideographs stand in for its words: a name (林晓雨), a place (图书馆) or a thing
+# (咖啡机) inside a longer phrase is one of its n-grams, so two phrases that share a word
+# share a keyword. Latin text is left as it was (whole terms).
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_FULLWIDTH_COLON = re.compile(r"[:\uff1a]")
+_CJK_PUNCTUATION = "。，、；！？“”‘’（）【】《》…"  # stripped from both ends of a Chinese term
+CJK_NGRAMS = (2, 3)
+MAX_CJK_KEYWORDS = 64  # per term: a long sentence must not flood the keyword index
+
+
+def has_cjk(text: str) -> bool:
+    """Whether `text` contains Chinese characters (CJK unified ideographs)."""
+    return _CJK_RUN.search(text) is not None
+
+
+def cjk_keywords(text: str) -> list[str]:
+    """The character bigrams and trigrams of every run of CJK ideographs in `text`, in
+    order of appearance, without repeats, at most MAX_CJK_KEYWORDS ('林晓雨在图书馆' ->
+    '林晓', '晓雨', '雨在', ..., '林晓雨', '晓雨在', ...). A run of one character is itself."""
+    grams: dict[str, None] = {}
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            grams.setdefault(run, None)
+            continue
+        for n in CJK_NGRAMS:
+            for i in range(len(run) - n + 1):
+                grams.setdefault(run[i : i + n], None)
+    return list(grams)[:MAX_CJK_KEYWORDS]
+
+
+def is_doing(subject: str, state: str) -> str:
+    """An event's description: "Klaus is reading", or for Chinese "何远正在看书"."""
+    if has_cjk(state):
+        return f"{subject}{state}" if state.startswith(("正在", "在", "正")) else f"{subject}正在{state}"
+    return f"{subject} is {state}"
+
+
+def keyword_set(terms: Iterable[str]) -> frozenset[str]:
+    """The keywords of triple terms: each term normalised (normalise_keyword) and, for a
+    term with Chinese in it, also its character n-grams (cjk_keywords)."""
+    out: set[str] = set()
+    for term in terms:
+        key = normalise_keyword(term)
+        if not key:
+            continue
+        out.add(key)
+        if has_cjk(key):
+            out.update(cjk_keywords(key))
+    return frozenset(out)
 
 
 def _keywords(terms: Iterable[str]) -> frozenset[str]:
-    return frozenset(k for k in (normalise_keyword(t) for t in terms) if k)
+    return keyword_set(terms)
 
 
 # --- nodes ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from reverie.engine.prompting import current_language
+
 Tile = tuple[int, int]
 Triple = tuple[str, str, str]
 
@@ -35,7 +37,17 @@ class Identity:
         return self.name.split(" ")[0]
 
     def summary(self) -> str:
-        """The identity stable set the planning and conversation prompts start with."""
+        """The identity stable set the planning and conversation prompts start with
+        (labelled in the language prompts are rendered in: prompting.current_language)."""
+        if current_language() == "zh":
+            return (
+                f"姓名：{self.name}（{self.age}岁）\n"
+                f"性格：{self.innate}\n"
+                f"背景：{self.learned}\n"
+                f"近况：{self.currently}\n"
+                f"作息：{self.lifestyle}\n"
+                f"每日要务：{self.daily_requirement}"
+            )
         return (
             f"Name: {self.name} (age: {self.age})\n"
             f"Innate traits: {self.innate}\n"

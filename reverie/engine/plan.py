@@ -75,10 +75,10 @@ from typing import Any
 
 from reverie.engine.config import AgentConfig
 from reverie.engine.interview import recall_filter
-from reverie.engine.memory import MemoryNode, MemoryStream
+from reverie.engine.memory import MemoryNode, MemoryStream, has_cjk, is_doing
 from reverie.engine.persona import Action, Identity, ScheduleItem, Scratch
 from reverie.engine.ports import ModelGateway
-from reverie.engine.prompting import prompt
+from reverie.engine.prompting import chinese_date, current_language, prompt
 from reverie.engine.reflect import brief_identity, memory_line
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import (
@@ -103,11 +103,15 @@ _DANGLING = {"a", "an", "the", "for", "to", "of", "in", "on", "at", "and", "or",
 
 
 def _date(now: datetime) -> str:
+    if current_language() == "zh":
+        return chinese_date(now, year=True)
     return now.strftime("%A %B %d, %Y")
 
 
 def _day(now: datetime) -> str:
     """The date as the plan thought and its focal point name it: "Tuesday February 14"."""
+    if current_language() == "zh":
+        return chinese_date(now)
     return now.strftime("%A %B %d")
 
 
@@ -303,6 +307,8 @@ async def recall_for_the_day(
     if not len(stream):
         return []
     focal = [f"{identity.name}'s plan for {_day(now)}", f"important recent events in {identity.name}'s life"]
+    if current_language() == "zh":
+        focal = [f"{identity.name}{_day(now)}的计划", f"{identity.name}生活中最近的重要事件"]
     vectors = await gw.aembed(focal, purpose="plan.embed")
     kinds, excluded = recall_filter(config.memory)  # what the memory switches hide stays hidden
     found = retrieve(stream, None, list(zip(focal, vectors, strict=True)), now, k=config.planning.revision_memories,
@@ -442,6 +448,8 @@ async def remember_plan(
 ) -> MemoryNode:
     """Step 1e: the day's plan as a thought the next morning's recall can find."""
     text = f"This is {identity.name}'s plan for {_day(now)}: {', '.join(items)}."
+    if current_language() == "zh":
+        text = f"这是{identity.name}{_day(now)}的计划：{'、'.join(items)}。"
     vector = (await gw.aembed([text], purpose="plan.embed"))[0]
     return stream.add_thought(identity.name, "plans", _day(now), text, created=now, poignancy=PLAN_POIGNANCY,
                               embedding=vector, keywords={"plan", identity.name},
@@ -525,12 +533,13 @@ def block_start(scratch: Scratch, index: int, day: datetime) -> datetime:
 
 def _decompose_example(activity: str, minutes: int, cap: int) -> list[dict[str, Any]]:
     """Compact's personal decomposition example: the block itself, begun, done, finished."""
-    core = _fit(activity, cap - len(" (getting started)"))
+    begun, done = ("（开始）", "（收尾）") if has_cjk(activity) else (" (getting started)", " (wrapping up)")
+    core = _fit(activity, cap - len(begun))
     middle = max(5, min(60, minutes - 30))
     return [
-        {"activity": f"{core} (getting started)", "minutes": 15},
+        {"activity": f"{core}{begun}", "minutes": 15},
         {"activity": _fit(activity, cap), "minutes": middle},
-        {"activity": f"{core} (wrapping up)", "minutes": 15},
+        {"activity": f"{core}{done}", "minutes": 15},
     ]
 
 
@@ -851,5 +860,5 @@ async def next_action(
         emoji=details.emoji,
         event=(identity.name, "is", item.activity),
         object_event=(obj, "is", details.object_state) if obj else ("", "", ""),
-        object_description=f"{obj} is {details.object_state}" if obj else "",
+        object_description=is_doing(obj, details.object_state) if obj else "",
     )

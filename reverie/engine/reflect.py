@@ -30,7 +30,7 @@ from reverie.engine.config import AgentConfig
 from reverie.engine.memory import Kind, MemoryNode, MemoryStream
 from reverie.engine.persona import Identity
 from reverie.engine.ports import ModelGateway
-from reverie.engine.prompting import prompt
+from reverie.engine.prompting import current_language, prompt
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import insights_model, questions_model, ratings_model
 
@@ -42,6 +42,8 @@ KINDS: tuple[Kind, ...] = ("event", "thought", "chat")
 def brief_identity(identity: Identity) -> str:
     """Who is rating, in one line (compact's `reflection.brief_identity`): enough to
     tell what matters to them, at a third of the whole identity's tokens."""
+    if current_language() == "zh":
+        return f"{identity.name}，{identity.age}岁（{identity.innate}）。近况：{''.join(identity.currently.split())}"
     return f"{identity.name}, {identity.age} ({identity.innate}). Currently: {' '.join(identity.currently.split())}"
 
 

@@ -54,7 +54,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from reverie.engine.memory import Kind, MemoryNode, MemoryStream, Triple, normalise_keyword, time_code
+from reverie.engine.memory import Kind, MemoryNode, MemoryStream, Triple, keyword_set, time_code
 from reverie.engine.ports import InMemoryVectorIndex, VectorIndex
 
 __all__ = [
@@ -409,7 +409,7 @@ def retrieve_for_perception(
                 raise ValueError(f"a perceived event is a MemoryNode or an (s, p, o) triple of strings, got {event!r}")
             triple, own_id = (parts[0], parts[1], parts[2]), None
             key = triple
-        keywords = [normalise_keyword(term) for term in triple]
+        keywords = keyword_set(triple)  # Chinese terms add their character n-grams
         found: dict[str, list[MemoryNode]] = {}
         for kind in ("event", "thought"):
             nodes = [n for n in stream.by_keywords(keywords, (kind,)) if n.id != own_id]

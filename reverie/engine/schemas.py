@@ -8,6 +8,7 @@ also what keeps the cost per agent-hour low.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -254,6 +255,11 @@ def utterance_model(max_chars: int = 160) -> type[BaseModel]:
 def _conversing_about(text: str) -> str:
     """'They talked about X' / 'Conversing about X' -> 'conversing about X'."""
     text = " ".join(text.split()).rstrip(".")
+    if re.search(r"[\u4e00-\u9fff]", text):  # a Chinese run's summary ("聊到...") stays as written
+        text = text.rstrip("。")
+        if text in ("聊到", "聊天", "谈话"):
+            raise ValueError("say what the conversation was about")
+        return text
     lowered = text.lower()
     if lowered in ("conversing about", "conversing", "talking", "talking about"):
         raise ValueError("say what the conversation was about")

@@ -40,11 +40,12 @@ from reverie.engine.converse import (
     summarise_conversation,
 )
 from reverie.engine.embeddings import EmbeddingMemo
-from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger
+from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger, cjk_keywords, is_doing
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
 from reverie.engine.plan import PlaceOptions, next_action, plan_day, revise_for_interruption
 from reverie.engine.ports import ModelGateway, Town
+from reverie.engine.prompting import speaking
 from reverie.engine.reflect import rate_poignancy, reflect
 from reverie.engine.spatial import SpatialMemory
 
@@ -102,14 +103,14 @@ class World:
             tile, action = agent.scratch.tile, agent.scratch.action
             if tile is None:
                 continue
-            description = f"{agent.name} is {action.description}" if action else f"{agent.name} is idle"
+            description = is_doing(agent.name, action.description) if action else f"{agent.name} is idle"
             subject, predicate, obj = action.event if action and action.event[0] else (agent.name, "is", "idle")
             events.setdefault(tile, []).append(WorldEvent(tile, subject, predicate, obj, description))
             if action and action.object_event[0]:
                 o_subject, o_predicate, o_state = action.object_event
                 for obj_tile in self._object_tiles(action.address):
                     events.setdefault(obj_tile, []).append(
-                        WorldEvent(obj_tile, o_subject, o_predicate, o_state, f"{o_subject} is {o_state}")
+                        WorldEvent(obj_tile, o_subject, o_predicate, o_state, is_doing(o_subject, o_state))
                     )
         return events
 
@@ -136,7 +137,12 @@ class World:
 
     # --- the step -----------------------------------------------------------------
     async def advance(self, gw: ModelGateway) -> dict[str, Movement]:
-        """Run one step for every agent and move the clock; returns the movements."""
+        """Run one step for every agent and move the clock; returns the movements.
+        Every prompt of the step is in the run's language (config.language)."""
+        with speaking(self.config.language):
+            return await self._advance(gw)
+
+    async def _advance(self, gw: ModelGateway) -> dict[str, Movement]:
         now = self.now
         events = self.events_by_tile()
         chats: dict[str, list[tuple[str, str]]] = {}
@@ -401,6 +407,7 @@ def _waiting(agent: Agent) -> bool:
 
 
 def _names_in(text: str) -> set[str]:
-    """Capitalised word pairs ("Hobbs Cafe", "Klaus Mueller"): good retrieval keywords."""
+    """Capitalised word pairs ("Hobbs Cafe", "Klaus Mueller"): good retrieval keywords;
+    Chinese has no spaces or capitals, so its character n-grams stand in (cjk_keywords)."""
     words = text.replace(",", " ").replace(".", " ").split()
-    return {f"{a} {b}" for a, b in pairwise(words) if a[:1].isupper() and b[:1].isupper()}
+    return {f"{a} {b}" for a, b in pairwise(words) if a[:1].isupper() and b[:1].isupper()} | set(cjk_keywords(text))

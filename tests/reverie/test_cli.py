@@ -687,7 +687,7 @@ def test_command_reads_stdin() -> None:
     assert text.rstrip().endswith("exit: t2 is saved at step 0 (February 13, 2023, 07:00:00)")
     errors = err.getvalue().splitlines()
     assert errors == [
-        f"error: no simulation named 'nope'; bases: {BASE}, base_the_ville_n25",
+        f"error: no simulation named 'nope'; bases: {BASE}, base_the_ville_n25, base_the_ville_zh_3",
         "error: no persona 'Nobody' in 't2'; personas: Isabella Rodriguez, Maria Lopez, Klaus Mueller",
         "error: run takes a positive whole number of steps, e.g. 'run 10' (got 'x')",
         "error: unknown command 'dance'; type help for the list",

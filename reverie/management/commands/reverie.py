@@ -14,6 +14,8 @@ Unattended (no prompts, no stdin needed; exit status 1 after an error):
 
 `--preset paper|compact` picks the fork's agent settings (stored in its meta; default:
 the source's, and for a base `compact` with the bundled model, `paper` with any other).
+`--language en|zh` is the language the fork's agents think and speak in (default: the
+source's; a base says its own in meta.yaml).
 `--resume NAME` reopens an existing simulation (e.g. after a killed run) instead of forking.
 A model server that misbehaves costs time, not the run: failed steps are run again, and
 an outage prints one line when the run starts waiting and one when it resumes;
@@ -30,6 +32,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reverie.cli import ReverieCli
 from reverie.engine.config import PRESETS
+from reverie.engine.prompting import LANGUAGES
 
 
 class Command(BaseCommand):
@@ -50,6 +53,11 @@ class Command(BaseCommand):
             choices=PRESETS,
             help="the agent settings of the fork: paper (the paper's values, for a capable model) or compact "
             f"(tight prompts for the small bundled model); default: the source's, or for a base {default}",
+        )
+        parser.add_argument(
+            "--language",
+            choices=LANGUAGES,
+            help="the language the fork's agents think and speak in (en or zh); default: the source's",
         )
         parser.add_argument(
             "--resume", metavar="NAME", help="reopen an existing (non-base) simulation instead of forking"
@@ -79,6 +87,8 @@ class Command(BaseCommand):
             raise CommandError("--name needs --fork NAME (the simulation to copy)")
         if options.get("preset") and resume:
             raise CommandError("--preset applies to a fork: a resumed run keeps the settings it was made with")
+        if options.get("language") and resume:
+            raise CommandError("--language applies to a fork: a resumed run keeps the language it was made with")
         cli = ReverieCli(
             options.get("stdin") or sys.stdin,
             options.get("stdout") or sys.stdout,
@@ -86,7 +96,8 @@ class Command(BaseCommand):
         )
         cli.stop_on_outage = bool(options.get("stop_on_outage"))
         try:
-            code = cli.main(fork=fork, name=name, resume=resume, commands=commands, preset=options.get("preset"))
+            code = cli.main(fork=fork, name=name, resume=resume, commands=commands, preset=options.get("preset"),
+                           language=options.get("language"))  # fmt: skip
         finally:
             cli.release_model()  # flushes traces and frees the model before the interpreter exits
         if code:

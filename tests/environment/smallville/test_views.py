@@ -329,6 +329,28 @@ def test_a_page_never_loads_a_base_but_says_how(client):
     assert client.get(f"/simulator_home/{BASE}/").status_code == 200
 
 
+def test_the_start_form_picks_the_language_agents_speak(client, run, controller):
+    client.force_login(controller)
+    home = client.get("/").content.decode()
+    assert '<select name="language">' in home and '<option value="zh">中文</option>' in home
+    assert Simulation.objects.get(name="town-1").meta["agent_config"]["language"] == "en"  # the base's own
+    made = client.post("/sims/fork/", {"source": BASE, "name": "town-zh", "language": "zh"},
+                       headers={"Accept": "application/json"})  # fmt: skip
+    assert made.status_code == 200 and made.json()["language"] == "zh"
+    assert Simulation.objects.get(name="town-zh").meta["agent_config"]["language"] == "zh"
+    kept = client.post("/sims/fork/", {"source": "town-zh", "name": "town-zh-2", "language": ""},
+                       headers={"Accept": "application/json"})  # fmt: skip
+    assert kept.json()["language"] == "zh"  # empty keeps the source's
+    bad = client.post("/sims/fork/", {"source": BASE, "name": "town-xx", "language": "fr"},
+                      headers={"Accept": BROWSER_ACCEPT})  # fmt: skip
+    page = bad.content.decode()
+    assert bad.status_code == 400 and "unknown language &#x27;fr&#x27;; choose from en, zh" in page
+    assert not Simulation.objects.filter(name="town-xx").exists()
+    refill = client.post("/sims/fork/", {"source": BASE, "name": "town-1", "language": "zh"},
+                         headers={"Accept": BROWSER_ACCEPT})  # fmt: skip
+    assert '<option value="zh" selected>' in refill.content.decode()  # a refused form keeps the choice
+
+
 def test_the_fork_form_picks_a_preset(client, run, controller, settings):
     from reverie.engine.config import default_preset_for_model
 
