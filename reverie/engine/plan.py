@@ -94,10 +94,31 @@ from reverie.engine.schemas import (
 SLEEPING = "sleeping"
 FREE_TIME = "free time"
 MORNING_ROUTINE = "morning routine"
+# The same block labels in the other languages: the schedule a Chinese run shows reads
+# Chinese even where no model wrote it (the wake-up hour, gaps, the night).
+_LABELS = {
+    "zh": {SLEEPING: "睡觉", FREE_TIME: "空闲时间", MORNING_ROUTINE: "起床洗漱", "resting": "休息"},
+}
+SLEEP_LABELS = frozenset({SLEEPING, *(labels[SLEEPING] for labels in _LABELS.values())})
+
+
+def label(english: str) -> str:
+    """A built-in block label ("sleeping", "free time", ...) in the current language."""
+    return _LABELS.get(current_language(), {}).get(english, english)
+
+
+_SLEEPING_NOW = re.compile(r"\bsleeping\b|睡觉(?!前)")  # "睡觉前看书" is reading before bed
+
+
+def is_sleeping(activity: str) -> bool:
+    """Whether an action or block is sleep, in any language ("sleeping", "睡觉", "林晓雨正在睡觉")."""
+    return _SLEEPING_NOW.search(activity) is not None
+
+
 MINUTES_PER_DAY = 24 * 60
 PLAN_POIGNANCY = 5  # the original's fixed importance of a plan thought
 PLAN_DAYS = 30  # a plan thought expires after this many days (as the original's)
-_SLEEP_WORDS = ("sleep", "asleep")
+_SLEEP_WORDS = ("sleep", "asleep", "睡觉", "入睡", "就寝")
 # Words a cut-short example must not end on ("get ready for" -> "get ready").
 _DANGLING = {"a", "an", "the", "for", "to", "of", "in", "on", "at", "and", "or", "with", "how", "each", "some", "from"}
 
@@ -162,17 +183,70 @@ def lifestyle_hours(lifestyle: str) -> tuple[int | None, int | None]:
     "goes to bed around 11pm and wakes up around 6am" -> (360, 1380). A bedtime after
     midnight ("12:30am") counts as midnight: the schedule is one calendar day.
     """
-    wake = re.search(r"\bup\s+(?:at|around|about|by)?\s*" + _TIME, lifestyle, re.IGNORECASE)
-    bed = re.search(r"\bbed\s+(?:at|around|about|by)?\s*" + _TIME, lifestyle, re.IGNORECASE)
-    wake_at = _to_minutes(*wake.groups()) if wake else None
-    bed_at = _to_minutes(*bed.groups()) if bed else None
+    if has_cjk(lifestyle):
+        wake_at, bed_at = _chinese_lifestyle_hours(lifestyle)
+    else:
+        wake = re.search(r"\bup\s+(?:at|around|about|by)?\s*" + _TIME, lifestyle, re.IGNORECASE)
+        bed = re.search(r"\bbed\s+(?:at|around|about|by)?\s*" + _TIME, lifestyle, re.IGNORECASE)
+        wake_at = _to_minutes(*wake.groups()) if wake else None
+        bed_at = _to_minutes(*bed.groups()) if bed else None
     if bed_at is not None and wake_at is not None and bed_at <= wake_at:
         bed_at = MINUTES_PER_DAY
     return wake_at, bed_at
 
 
+# Chinese clock times: "早上六点", "晚上十一点半", "8:00", "20：30", "下午3点".
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_TIME = re.compile(
+    r"(凌晨|午夜|半夜|早上|早晨|清晨|上午|中午|下午|傍晚|晚上|夜里|夜间)?\s*"
+    r"(\d{1,2}|[零一二两三四五六七八九十]{1,3})\s*(?:点|时|[:：](?=\d))\s*(半|\d{2})?"
+)
+_ZH_CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})")
+
+
+def _zh_number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if "十" in text:  # 十 = 10, 十一 = 11, 二十 = 20, 二十三 = 23
+        tens, _, ones = text.partition("十")
+        return (_ZH_DIGITS.get(tens, 1) if tens else 1) * 10 + (_ZH_DIGITS.get(ones, 0) if ones else 0)
+    return _ZH_DIGITS.get(text, 0)
+
+
+def _zh_minutes(match: re.Match[str]) -> int:
+    part, hour_text, minute_text = match.groups()
+    hour = _zh_number(hour_text)
+    if part in ("下午", "傍晚", "晚上", "夜里", "夜间") and hour < 12:
+        hour += 12
+    elif part in ("晚上", "夜里", "夜间", "凌晨", "午夜", "半夜") and hour == 12:
+        hour = 24  # midnight: the end of the schedule's day
+    minute = 30 if minute_text == "半" else int(minute_text or 0)
+    return min(MINUTES_PER_DAY, hour * 60 + minute)
+
+
+def _chinese_lifestyle_hours(lifestyle: str) -> tuple[int | None, int | None]:
+    """ "晚上十一点左右睡觉，早上六点左右起床" -> (360, 1380): the time in the clause that
+    says 起床/醒 (wake-up) and the one in the clause that says 睡/上床/就寝 (bedtime)."""
+    wake_at = bed_at = None
+    for clause in re.split(r"[，。；,;]", lifestyle):
+        found = _ZH_TIME.search(clause)
+        if found is None:
+            continue
+        if wake_at is None and re.search(r"起床|起来|醒", clause):
+            wake_at = _zh_minutes(found)
+        elif bed_at is None and re.search(r"睡|上床|就寝", clause):
+            bed_at = _zh_minutes(found)
+    return wake_at, bed_at
+
+
 def _times_in(text: str) -> tuple[int | None, int | None]:
     """The first clock time an item mentions, and a second one after "to/until/-" (its end)."""
+    if has_cjk(text):  # Chinese items name 24-hour times: "8:00 到 20:00 招呼客人"
+        clock = [int(h) * 60 + int(m) for h, m in _ZH_CLOCK.findall(text)]
+        if not clock:
+            return None, None
+        end_at = clock[1] if len(clock) > 1 else None
+        return clock[0], (end_at if end_at is not None and end_at > clock[0] else None)
     found = list(re.finditer(_TIME, text, re.IGNORECASE))
     if not found:
         return None, None
@@ -199,6 +273,11 @@ def _base_verb(verb: str) -> str:
 
 def _imperative(clause: str, identity: Identity) -> str:
     """ "Isabella bakes in the morning" / "runs the counter" -> "bake in the morning" / "run the counter"."""
+    if has_cjk(clause):  # Chinese verbs do not inflect: only the subject goes
+        for subject in (identity.name, identity.first_name, "她", "他"):
+            if subject and clause.startswith(subject) and len(clause) > len(subject) + 1:
+                return clause[len(subject) :].strip()
+        return clause
     words = clause.split()
     subjects = {identity.first_name.lower(), "she", "he", "they"}
     if len(words) >= 2 and " ".join(words[:2]).lower() == identity.name.lower():
@@ -213,13 +292,17 @@ def _imperative(clause: str, identity: Identity) -> str:
 
 def _clauses(text: str) -> list[str]:
     """The parts of a sentence joined by commas, "and", ";" or ".", in order."""
-    parts = re.split(r"[;.]\s+|,\s*(?:and\s+)?|\s+and\s+", text.strip().rstrip("."))
-    return [p.strip() for p in parts if len(p.strip()) > 3]
+    parts = re.split(r"[;.]\s+|,\s*(?:and\s+)?|\s+and\s+|[，。；、]\s*", text.strip().rstrip(".。"))
+    return [p.strip() for p in parts if len(p.strip()) > 3 or (has_cjk(p) and len(p.strip()) >= 2)]
 
 
 def _without_times(activity: str) -> str:
     """ "run the counter at Hobbs Cafe from 8am until closing at 8pm" -> "run the counter at Hobbs Cafe"
     (a block carries its times itself)."""
+    if has_cjk(activity):  # "8:00 到 20:00 在霍布斯咖啡馆招呼客人" -> "在霍布斯咖啡馆招呼客人"
+        bare = re.sub(r"\d{1,2}[:：]\d{2}\s*(?:(?:到|至|-|—|~)\s*\d{1,2}[:：]\d{2})?\s*", "", activity)
+        bare = re.sub(r"\d{1,2}\s*月\s*\d{1,2}\s*日\s*", "", bare)  # the day is the schedule's own
+        return bare.strip(" ，,") or activity
     found = re.search(r"\s+(?:from|at|until|till|to|by|between|around)?\s*" + _TIME, activity, re.IGNORECASE)
     return activity[: found.start()].strip(" ,") if found and found.start() > 3 else activity
 
@@ -230,17 +313,21 @@ def routine_items(identity: Identity, wake_up: int, cap: int = 60) -> list[str]:
     Used as the compact daily-plan example, as the daily-plan fallback, and as the
     whole day when planning is off.
     """
-    items = [f"wake up and get ready at {wake_up}:00"]
+    zh = current_language() == "zh"
+    items = [f"{wake_up}:00 起床洗漱" if zh else f"wake up and get ready at {wake_up}:00"]
     workplace = identity.workplace.strip()
     wanted = [_imperative(c, identity) for c in _clauses(identity.daily_requirement)][:3]
-    if workplace and not any(workplace.lower() in w.lower() for w in wanted):
-        items.append(f"go to {workplace}")
+    if workplace and workplace.lower() != "home" and not any(workplace.lower() in w.lower() for w in wanted):
+        items.append(f"去{workplace}" if zh else f"go to {workplace}")
     items.extend(wanted)
-    currently = _clauses(identity.currently.split(". ")[0])
+    currently = _clauses(re.split(r"\. |。", identity.currently)[0])
     if currently:
         focus = _imperative(currently[0], identity)
         items.append(f"spend time {focus}" if focus.split(" ")[0].endswith("ing") else focus)
-    items.extend(["have lunch at 12:00 pm", "have dinner at 6:00 pm", "relax before bed"])
+    if zh:
+        items.extend(["12:00 吃午饭", "18:00 吃晚饭", "睡前放松"])
+    else:
+        items.extend(["have lunch at 12:00 pm", "have dinner at 6:00 pm", "relax before bed"])
     fitted = [_fit(item, cap) for item in dict.fromkeys(items)]
     return [item for item in fitted if len(item) >= 2][:8]
 
@@ -251,9 +338,9 @@ def routine_blocks(items: list[str], *, wake_up: int, bedtime: int, cap: int = 5
     planning is off. A morning-routine hour first; an item that names a time goes at
     that time (an hour, or until the second time it names); the others fill the free
     time in order, an even share each (1-3 hours, half-hour grain)."""
-    day = [i for i in items if not i.lower().startswith("wake up") and not _is_sleep(i)]
+    day = [i for i in items if not i.lower().startswith("wake up") and "起床" not in i and not _is_sleep(i)]
     wake = wake_up * 60
-    blocks = [(wake, wake + 60, MORNING_ROUTINE)]
+    blocks = [(wake, wake + 60, label(MORNING_ROUTINE))]
     anchored: list[tuple[int, int]] = []
     loose: list[str] = []
     for item in day:
@@ -470,9 +557,10 @@ def frame_schedule(
     sleep until midnight. The result always sums to 24 hours; every item has its start.
     """
     wake = max(0, min(MINUTES_PER_DAY, wake_up * 60))
+    sleeping, free_time, morning = label(SLEEPING), label(FREE_TIME), label(MORNING_ROUTINE)
     slots: list[str | None] = [None] * MINUTES_PER_DAY
     for minute in range(wake):
-        slots[minute] = SLEEPING
+        slots[minute] = sleeping
     cleaned = []
     for order, (start, end, activity) in enumerate(blocks):
         start, end = max(0, min(MINUTES_PER_DAY, start)), max(0, min(MINUTES_PER_DAY, end))
@@ -482,7 +570,7 @@ def frame_schedule(
             end = min(MINUTES_PER_DAY, start + 60)
         start = max(start, wake)
         if end > start:
-            cleaned.append((start, order, end, " ".join(activity.split()) or "resting"))
+            cleaned.append((start, order, end, " ".join(activity.split()) or label("resting")))
     cleaned.sort()
     for start, _, end, activity in cleaned:
         slots[start:end] = [activity] * (end - start)
@@ -498,24 +586,24 @@ def frame_schedule(
         while gap_end < MINUTES_PER_DAY and slots[gap_end] is None:
             gap_end += 1
         if minute >= day_end:
-            fill = SLEEPING
+            fill = sleeping
         else:
             before = slots[minute - 1] if minute > wake else None
             stop = min(gap_end, day_end)
             if before is None:
-                fill = MORNING_ROUTINE
-            elif stop - minute <= 60 and before != SLEEPING:
+                fill = morning
+            elif stop - minute <= 60 and before != sleeping:
                 fill = before
             else:
-                fill = FREE_TIME
+                fill = free_time
             slots[minute:stop] = [fill] * (stop - minute)
             minute = stop
             continue
         slots[minute:gap_end] = [fill] * (gap_end - minute)
         minute = gap_end
     items: list[ScheduleItem] = []
-    for minute, label in enumerate(slots):
-        activity = label or SLEEPING
+    for minute, slot in enumerate(slots):
+        activity = slot or sleeping
         if items and items[-1].activity == activity:
             items[-1].minutes += 1
         else:
@@ -557,7 +645,7 @@ async def decompose_block(
     if index in scratch.decomposed:
         return scratch.decomposed[index]
     block = scratch.hourly_schedule[index]
-    if block.activity == SLEEPING or block.minutes < 30 or not config.planning.enabled:
+    if block.activity in SLEEP_LABELS or block.minutes < 30 or not config.planning.enabled:
         subtasks = [ScheduleItem(block.activity, block.minutes)]
     else:
         start = block_start(scratch, index, now)
@@ -768,7 +856,7 @@ async def choose_place(
     if limit is not None and len(options) > limit:
         options = shortlist_places(activity, options, current=places.current, home=places.home,
                                    workplace=identity.workplace, limit=limit)  # fmt: skip
-    fallback_arena = places.home if activity == SLEEPING else places.current
+    fallback_arena = places.home if activity in SLEEP_LABELS else places.current
     if len(options) == 1:
         arena = options[0]
     else:

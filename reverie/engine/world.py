@@ -43,7 +43,7 @@ from reverie.engine.embeddings import EmbeddingMemo
 from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger, cjk_keywords, is_doing
 from reverie.engine.perceive import WorldEvent, attend, perceive
 from reverie.engine.persona import Action, Identity, Scratch, Tile
-from reverie.engine.plan import PlaceOptions, next_action, plan_day, revise_for_interruption
+from reverie.engine.plan import PlaceOptions, is_sleeping, next_action, plan_day, revise_for_interruption
 from reverie.engine.ports import ModelGateway, Town
 from reverie.engine.prompting import speaking
 from reverie.engine.reflect import rate_poignancy, reflect
@@ -257,7 +257,7 @@ class World:
         another, and none within the per-pair buffer (`chat_cooldown_steps`).
         """
         settings = self.config.conversation
-        if agent.scratch.chat.partner or agent.scratch.tile is None or "sleeping" in doing:
+        if agent.scratch.chat.partner or agent.scratch.tile is None or is_sleeping(doing):
             return None
         if in_quiet_hours(now, settings.quiet_hours):
             return None
@@ -269,7 +269,7 @@ class World:
             other = self.agents.get(event.subject)
             if other is None or other.name in agent.scratch.chat.cooldown or other.scratch.chat.partner:
                 continue
-            if "sleeping" in other.doing() or _waiting(other):
+            if is_sleeping(other.doing()) or _waiting(other):
                 continue
             me, them = Speaker(agent.identity, agent.stream, doing), Speaker(
                 other.identity, other.stream, other.doing())  # fmt: skip
