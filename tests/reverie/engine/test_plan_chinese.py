@@ -28,7 +28,7 @@ def chinese_people() -> list[Identity]:
             living_area=p["home_sector"],
             daily_requirement=p["daily_requirement"],
             workplace=p["workplace"],
-        )  # fmt: skip
+        )
         for p in people
     ]
 
