@@ -197,3 +197,30 @@ def test_the_reverie_command_forks_in_the_chosen_language(monkeypatch):
         call_command("reverie", "--fork", EN, "--name", "x", "--language", "fr")
     with pytest.raises(CommandError, match="--language applies to a fork"):
         call_command("reverie", "--resume", "cli-zh", "--language", "en")
+
+
+@pytest.mark.model
+@pytest.mark.django_db
+def test_a_chinese_run_on_the_bundled_model_plans_acts_and_remembers_in_chinese():
+    """The real thing: the bundled model with the Chinese prompts, one step (every
+    agent's day planned). Whatever the tiny model writes, what the run shows is Chinese:
+    its own text (the prompts ask for Chinese) or our Chinese fallbacks and labels."""
+    from llm.factory import build_gateway
+
+    gw = build_gateway("llama_cpp:bundled", cache_policy="off", timeout=120)
+    try:
+        sim = services.fork(ZH, "小镇-bundled", gateway=gw)
+        sim = services.run_steps(sim, 1, gateway=gw)
+    finally:
+        gw.close()
+    assert sim.step == 1
+    purposes = {purpose for (_, purpose) in gw.accounting.rows(run=sim.run_label)}
+    assert {"plan.daily", "plan.hourly", "plan.location"} <= purposes
+    for persona in sim.personas.all():
+        scratch = persona.scratch
+        assert has_cjk(scratch["action"]["description"]), (persona.name, scratch["action"])
+        schedule = [item["activity"] for item in scratch["hourly_schedule"]]
+        assert schedule[0] == "睡觉" and sum(item["minutes"] for item in scratch["hourly_schedule"]) == 24 * 60
+        assert not {"sleeping", "free time", "morning routine"} & set(schedule), schedule
+        plan_thought = MemoryNode.objects.get(persona=persona, kind="thought", description__startswith="这是")
+        assert f"这是{persona.name}" in plan_thought.description
