@@ -7,24 +7,13 @@ import time
 import pytest
 from django.utils import timezone
 
-from environment import gateway as shared_gateway
 from environment import runs
 from reverie import runner, services
 from reverie.models import Movement, PersonaSnapshot, Simulation
-from tests.reverie.engine.fakes import routed_gateway
-from tests.reverie.engine.test_world import GOOD
 
 BASE = "base_the_ville_isabella_maria_klaus"
 # Runner threads open their own database connections: the test's rows must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def scripted(monkeypatch):
-    """The process gateway the runner thread picks up is a scripted one."""
-    gw = routed_gateway(GOOD)
-    monkeypatch.setattr(shared_gateway, "_gateway", gw)
-    return gw
 
 
 def wait_for(predicate, timeout=30.0):

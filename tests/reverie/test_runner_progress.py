@@ -7,24 +7,15 @@ import time
 
 import pytest
 
-from environment import gateway as shared_gateway
 from llm.tracing import Trace
 from reverie import live, runner, services
 from reverie import whisper as talk
 from reverie.models import MemoryNode, Simulation, Whisper
-from tests.reverie.engine.fakes import routed_gateway
-from tests.reverie.engine.test_world import GOOD
+from tests.reverie.test_runner import wait_for
 
 BASE = "base_the_ville_isabella_maria_klaus"
 MARIA = "Maria Lopez"
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def scripted(monkeypatch):
-    gw = routed_gateway(GOOD)
-    monkeypatch.setattr(shared_gateway, "_gateway", gw)
-    return gw
 
 
 @pytest.fixture
@@ -38,15 +29,6 @@ def published(monkeypatch):
 
     monkeypatch.setattr(live, "publish_progress", record)
     return sent
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_a_step_tells_the_pages_who_thinks_about_what_as_calls_finish(scripted, published):
