@@ -148,6 +148,9 @@ def test_the_menu_opens_on_a_phone_and_shows_sign_in_and_the_language(new_page: 
     assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
     assert toggle.get_attribute("aria-controls") == "site-nav"
     assert not sign_in.is_visible() and not language.is_visible()
+    # With the menu folded there is room for the site's name, the way back home.
+    brand = page.locator(".site-header .brand")
+    assert brand.is_visible() and brand.bounding_box()["width"] > 100
 
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
