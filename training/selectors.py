@@ -150,11 +150,10 @@ def turn_table(metrics: dict[str, Any] | None) -> list[dict[str, Any]]:
     return rows
 
 
-def run_detail(run: RiseRun) -> dict[str, Any]:
-    """One run for its page: who and what, the settings that decide the results, the metrics."""
+def _detail(run: RiseRun, settings: dict[str, Any], table: list[dict[str, Any]], metrics: Any) -> dict[str, Any]:
+    """A run's page data, RISE's and Retroformer's alike: who and what, the settings
+    (`settings` adds the kind's own to the data, limit and log folder), state and metrics."""
     config = run.config if isinstance(run.config, dict) else {}
-    rollout = config.get("rollout") or {}
-    metrics = _metrics(run)
     return {
         "id": run.pk,
         "kind": run.kind,
@@ -167,20 +166,31 @@ def run_detail(run: RiseRun) -> dict[str, Any]:
             "env": run.env,
             "data": run.data_path or "the sample set",
             "limit": config.get("limit"),
-            "max_turns": rollout.get("max_turns"),
-            "models": rollout.get("models") or [],
-            "samples_per_turn": rollout.get("num_of_samples") or [],
-            "context_window": rollout.get("context_window"),
-            "temperature": rollout.get("temperature"),
-            "max_tokens": rollout.get("max_tokens"),
-            "seed": rollout.get("seed"),
+            **settings,
             # The directory's name only: the server's paths are not the readers' business.
             "log_dir": run.log_dir.rstrip("/").rsplit("/", 1)[-1],
         },
         "state": run_state(run),
         "metrics": metrics,
-        "table": turn_table(metrics),
+        "table": table,
     }
+
+
+def run_detail(run: RiseRun) -> dict[str, Any]:
+    """One run for its page: who and what, the settings that decide the results, the metrics."""
+    config = run.config if isinstance(run.config, dict) else {}
+    rollout = config.get("rollout") or {}
+    metrics = _metrics(run)
+    settings = {
+        "max_turns": rollout.get("max_turns"),
+        "models": rollout.get("models") or [],
+        "samples_per_turn": rollout.get("num_of_samples") or [],
+        "context_window": rollout.get("context_window"),
+        "temperature": rollout.get("temperature"),
+        "max_tokens": rollout.get("max_tokens"),
+        "seed": rollout.get("seed"),
+    }
+    return _detail(run, settings, turn_table(metrics), metrics)
 
 
 # --- problems, turn by turn ------------------------------------------------------------
@@ -379,27 +389,12 @@ def retro_detail(run: RiseRun) -> dict[str, Any]:
     metrics = _metrics(run)
     keys = ("trials", "max_reflections", "actor_temperature", "reflector_temperature", "actor_max_tokens",
             "reflector_max_tokens", "step_timeout", "trial_timeout", "seed")  # fmt: skip
-    return {
-        "id": run.pk,
-        "kind": run.kind,
-        "kind_label": run.get_kind_display(),
-        "name": run.name,
-        "env": run.env,
-        "owner": run.owner.get_username() if run.owner_id and run.owner else None,
-        "created": run.created.isoformat(),
-        "settings": {
-            "env": run.env,
-            "data": run.data_path or "the sample set",
-            "limit": config.get("limit"),
-            "actor": config.get("actor") or "",
-            "reflector": config.get("reflector") or "",
-            **{key: retro.get(key) for key in keys},
-            "log_dir": run.log_dir.rstrip("/").rsplit("/", 1)[-1],  # the folder's name, not the server's path
-        },
-        "state": run_state(run),
-        "metrics": metrics,
-        "table": trial_table(metrics),
+    settings = {
+        "actor": config.get("actor") or "",
+        "reflector": config.get("reflector") or "",
+        **{key: retro.get(key) for key in keys},
     }
+    return _detail(run, settings, trial_table(metrics), metrics)
 
 
 def retro_filter_q(filter: str | None) -> Q:
