@@ -11,7 +11,7 @@ fixed delay), on a fresh SQLite database in a temp folder, through the real serv
 2. zero latency: mean wall time per agent-step over many steps, including perception,
    planning, pathfinding and persistence (target < 5 ms).
 
-    python bench/orchestration.py [--steps 3] [--overhead-steps 100] [--preset compact|paper]
+    python bench/orchestration.py [--steps 3] [--overhead-steps 100] [--preset compact|paper] [--explain]
 """
 
 from __future__ import annotations
@@ -75,6 +75,20 @@ def chains(traces: list, step: int, delay: float) -> dict[str, float]:  # type: 
     return depth
 
 
+def explain(traces: list, step: int, who: str) -> None:  # type: ignore[type-arg]
+    """Print the calls on `who`'s chain in `step`, in start order: what the critical path is made of."""
+    mine = [t for t in traces if t.step == step and who in t.item.split(" & ")]
+    if not mine:
+        return
+    origin = min(t.created - t.seconds for t in mine)
+    for trace in sorted(mine, key=lambda t: t.created - t.seconds):
+        start = trace.created - trace.seconds - origin
+        print(f"      {start:6.2f} -> {start + trace.seconds:6.2f} s  {trace.purpose:24s} {trace.item}")
+
+
+EXPLAIN = False
+
+
 def run(
     name: str, base_url: str, concurrency: int, steps: int, delay: float = 0.0, preset: str = "compact"
 ) -> tuple[list[float], int]:
@@ -122,6 +136,8 @@ def run(
                     f"({who}) = {longest * delay:.2f} s; step / bound = {wall / (longest * delay):.2f}"
                 )
                 CHAINS.append({"step": first + index, "wall_s": wall, "chain_calls": longest, "agent": who})
+                if EXPLAIN:
+                    explain(gw.recorder.traces, first + index, who)  # type: ignore[attr-defined]
     gw.close()
     return times, calls
 
@@ -135,7 +151,10 @@ def main() -> None:
     parser.add_argument("--overhead-steps", type=int, default=100)
     parser.add_argument("--delay", type=float, default=0.2)
     parser.add_argument("--preset", choices=("compact", "paper"), default="compact", help="the runs' agent settings")
+    parser.add_argument("--explain", action="store_true", help="list the calls on each step's longest chain")
     args = parser.parse_args()
+    global EXPLAIN
+    EXPLAIN = args.explain
     from _common import write_result
     from fake_openai_server import serve_in_thread
 

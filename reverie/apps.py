@@ -13,3 +13,9 @@ class ReverieConfig(AppConfig):
         for base in services.base_names():
             sim = services.ensure_base(base)  # loads storage/base/<base> unless it is there
             stdout.write(f"base simulation: {sim.name} ({sim.personas.count()} personas)")
+        # Built now rather than on a long run's first large retrieval (it is optional:
+        # without it retrieval uses torch's int8 kernel).
+        from reverie.engine import int8_kernel
+
+        kernel = int8_kernel.load()
+        stdout.write(f"int8 kernel:    {kernel.path if kernel else 'not built (using torch), see the log'}")

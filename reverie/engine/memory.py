@@ -298,6 +298,8 @@ class Candidates:
     positions: np.ndarray
     ids: np.ndarray
     poignancy: np.ndarray
+    # Arrays derived from these candidates by retrieval (valid as long as they are).
+    memo: dict[Any, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.positions.shape[0])
@@ -616,8 +618,19 @@ class MemoryStream:
         return found
 
     def access_codes(self, positions: np.ndarray) -> np.ndarray:
-        """`time_code(last_accessed)` of the nodes at these column positions (a copy)."""
-        return self._columns.access[positions]
+        """`time_code(last_accessed)` of the nodes at these column positions, read-only
+        and valid until the next change (`candidates` positions covering every column
+        get a view, without a gather)."""
+        columns = self._columns
+        size = columns.size
+        if positions.shape[0] == size and size and int(positions[-1]) == size - 1:
+            # Positions are ascending and distinct, so these are all of 0..size-1.
+            view = columns.access[:size]
+        else:
+            view = columns.access[positions]
+        view = view.view()
+        view.flags.writeable = False
+        return view
 
     # -- changing -------------------------------------------------------------------
 

@@ -164,6 +164,8 @@ class InMemoryVectorIndex:
         self._row_of: np.ndarray | None = np.full(self._capacity, -1, dtype=np.intp)
         # The int8 copy for `similarity_bounds`, made on the first large query.
         self._int8: Int8Rows | None = None
+        # (candidate ids array, rows used, its rows or None, every id has a row), see `_rows_for`.
+        self._rows_cache: tuple[np.ndarray, int, np.ndarray | None, bool] | None = None
 
     @property
     def dim(self) -> int | None:
@@ -240,14 +242,19 @@ class InMemoryVectorIndex:
 
     # From this many candidates, `similarity_bounds` answers (an int8 pass and exact
     # rescoring of a few hundred rows beats reading every float32 row); below, None.
-    APPROX_MIN_ROWS = BLAS_MIN_ROWS
+    # Measured on one core with the native kernel, int8 vs float32 path: about even at
+    # 5k rows (0.48 vs 0.52 ms), 0.75 vs 1.0 ms at 10k, 1.4 vs 2.4 ms at 20k
+    # (bench/retrieval.py's stream, one focal point).
+    APPROX_MIN_ROWS = 8192
 
     def similarity_bounds(
         self, queries: Sequence[np.ndarray], node_ids: np.ndarray | Sequence[int]
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Estimated cosines of each query to each of `node_ids`, with bounds: (estimates,
-        bounds), both shape (len(queries), len(node_ids)), |exact - estimate| <= bound
-        (reverie.engine.quantised says how). 0.0 +- 0.0 for ids with no vector.
+        bounds), shapes (len(queries), len(node_ids)) and (len(queries),), |exact -
+        estimate| <= the query's bound for every id (reverie.engine.quantised says how).
+        0.0 for ids with no vector. The estimates may be a reused buffer: use them
+        before the next call on this thread.
 
         None when the exact `similarity_arrays` is the better way: fewer than
         APPROX_MIN_ROWS candidates, candidates that are a small part of the index, ids
@@ -263,17 +270,33 @@ class InMemoryVectorIndex:
         if self._int8 is None:
             self._int8 = Int8Rows()
         self._int8.sync(self._matrix, used)
-        rows = row_of[ids]
-        known = rows >= 0
-        every = bool(known.all())
+        rows, every = self._rows_for(ids, used)
         units = np.stack([as_unit_vector(query, dim=self._dim, name="query") for query in queries])
-        answer = self._int8.estimate(units, rows if every else rows[known])
+        if rows is None:  # the candidates are every row, in row order: no gathers
+            return self._int8.estimate(units, None)
+        answer = self._int8.estimate(units, rows if every else rows[rows >= 0])
         if answer is None or every:
             return answer
+        known = rows >= 0
         estimates = np.zeros((len(queries), ids.shape[0]), dtype=np.float32)
-        bounds = np.zeros((len(queries), ids.shape[0]), dtype=np.float32)
-        estimates[:, known], bounds[:, known] = answer
-        return estimates, bounds
+        estimates[:, known] = answer[0]  # no vector: 0.0, inside any bound
+        return estimates, answer[1]
+
+    def _rows_for(self, ids: np.ndarray, used: int) -> tuple[np.ndarray | None, bool]:
+        """(rows of `ids`, whether every id has a row); rows None when the ids map to
+        rows 0..used-1 in order. A stream passes the same read-only candidate array
+        until its next add, so the answer for it is kept while the index does not grow."""
+        cached = self._rows_cache
+        if cached is not None and cached[0] is ids and cached[1] == used:
+            return cached[2], cached[3]
+        assert self._row_of is not None
+        rows = self._row_of[ids]
+        every = bool(rows.min() >= 0)
+        in_order = every and rows.shape[0] == used and int(rows[0]) == 0 and bool(np.all(np.diff(rows) == 1))
+        answer = (None if in_order else rows), every
+        if not ids.flags.writeable:  # a writable array could change under the same identity
+            self._rows_cache = (ids, used, *answer)
+        return answer
 
     def similarity_array(self, query: np.ndarray, node_ids: np.ndarray | Sequence[int]) -> np.ndarray:
         """Cosine of `query` to each of `node_ids`, as a float64 array aligned with

@@ -54,8 +54,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from reverie.engine.memory import Kind, MemoryNode, MemoryStream, Triple, keyword_set, time_code
+from reverie.engine.memory import Candidates, Kind, MemoryNode, MemoryStream, Triple, keyword_set, time_code
 from reverie.engine.ports import InMemoryVectorIndex, VectorIndex
+from reverie.engine.quantised import kth_largest, scratch
 
 __all__ = [
     "FocalPoints",
@@ -223,13 +224,7 @@ def retrieve(
         return result
 
     ids = found.ids
-    # Integer microseconds, so ages equal (now - last_accessed).total_seconds() exactly.
-    ages = np.subtract(time_code(now), stream.access_codes(found.positions)) / 1e6
-    raw_recency = _raw_recency(ages, ids, config)
-    recency = min_max_normalise(raw_recency)
-    importance = min_max_normalise(found.poignancy)
-    base = config.recency_weight * recency
-    base += config.importance_weight * importance
+    parts = _Components(found, stream.access_codes(found.positions), time_code(now), config)
     vectors = [vector for _, vector in items]
     bounded = getattr(index, "similarity_bounds", None)
     estimates = bounded(vectors, ids) if bounded is not None else None
@@ -237,34 +232,169 @@ def retrieve(
 
     touched: dict[int, None] = {}
     for j, (text, vector) in enumerate(items):
-        picked: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        picked: _Picked | None = None
         if estimates is not None:
-            picked = _top_k_bounded(index, vector, ids, estimates[0][j], estimates[1][j], base, ages, k, config)
+            picked = _top_k_bounded(index, vector, ids, estimates[0][j], float(estimates[1][j]), parts, k, config)
         if picked is None:
             similarity = similarities[j] if similarities is not None else _similarities(index, [vector], ids)[0]
+            every = parts.every()
             relevance = min_max_normalise(similarity)
             scores = config.relevance_weight * relevance
-            scores += base
-            best = np.asarray(_top_k(scores, ages, ids, k), dtype=np.intp)
-            picked = (best, scores[best], relevance[best], similarity[best])
-        top, top_scores, top_relevance, top_similarity = picked
+            scores += every.base
+            best = np.asarray(_top_k(scores, every.ages, ids, k), dtype=np.intp)
+            picked = _Picked(best, scores[best], relevance[best], similarity[best], every.take(best))
         result[text] = [
             ScoredNode(
                 node=stream.get(int(ids[i])),
-                score=float(top_scores[n]),
-                recency=float(recency[i]),
-                relevance=float(top_relevance[n]),
-                importance=float(importance[i]),
-                raw_recency=float(raw_recency[i]),
-                similarity=float(top_similarity[n]),
+                score=float(picked.scores[n]),
+                recency=float(picked.parts.recency[n]),
+                relevance=float(picked.relevance[n]),
+                importance=float(picked.parts.importance[n]),
+                raw_recency=float(picked.parts.raw_recency[n]),
+                similarity=float(picked.similarity[n]),
             )
-            for n, i in enumerate(top)
+            for n, i in enumerate(picked.positions)
         ]
-        touched.update((int(ids[i]), None) for i in top)
+        touched.update((int(ids[i]), None) for i in picked.positions)
 
     if touch:
         stream.touch(touched, now)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Exact:
+    """Recency and importance of some candidates, as the exact path computes them."""
+
+    ages: np.ndarray  # seconds since last access
+    raw_recency: np.ndarray
+    recency: np.ndarray  # normalised over all candidates
+    importance: np.ndarray  # normalised over all candidates
+    base: np.ndarray  # recency_weight * recency + importance_weight * importance
+
+    def take(self, positions: np.ndarray) -> _Exact:
+        return _Exact(*(getattr(self, name)[positions] for name in self.__slots__))
+
+
+@dataclass(frozen=True, slots=True)
+class _Picked:
+    """The top k of one focal point: candidate positions, best first, and their values."""
+
+    positions: np.ndarray
+    scores: np.ndarray
+    relevance: np.ndarray
+    similarity: np.ndarray
+    parts: _Exact
+
+
+class _Components:
+    """Recency and importance of the candidates of one retrieval.
+
+    `every()` is every candidate's exact values (float64, the exact path). The estimate
+    path needs exact values only for the few rows it rescores (`at`), and otherwise
+    `base_estimate()`: every candidate's base as float32 with an error margin. In
+    "hours" mode that skips the float64 passes over the whole stream: the min-max
+    normalisation needs only the extremes, and decay ** age is monotone in the last
+    access, so its extremes are those of the newest and the oldest access.
+    """
+
+    def __init__(self, found: Candidates, access: np.ndarray, now_code: int, config: RetrievalConfig) -> None:
+        self.found, self.access, self.now_code, self.config = found, access, now_code, config
+        self._every: _Exact | None = None
+        self._extremes: tuple[float, float, float, float] | None = None
+
+    def _ages(self, access: np.ndarray) -> np.ndarray:
+        # Integer microseconds, so ages equal (now - last_accessed).total_seconds() exactly.
+        return np.subtract(self.now_code, access) / 1e6
+
+    def every(self) -> _Exact:
+        if self._every is None:
+            ages = self._ages(self.access)
+            raw = _raw_recency(ages, self.found.ids, self.config)
+            recency = min_max_normalise(raw)
+            importance = min_max_normalise(self.found.poignancy)
+            base = self.config.recency_weight * recency
+            base += self.config.importance_weight * importance
+            self._every = _Exact(ages, raw, recency, importance, base)
+        return self._every
+
+    def extremes(self) -> tuple[float, float, float, float]:
+        """(lowest, highest raw recency, lowest, highest poignancy) over all candidates ("hours" mode)."""
+        if self._extremes is None:
+            ends = self._ages(np.array([self.access.max(), self.access.min()], dtype=np.int64))
+            newest, oldest = _raw_recency(ends, ends, self.config)
+            poignancy = self.found.poignancy
+            self._extremes = float(oldest), float(newest), float(poignancy.min()), float(poignancy.max())
+        return self._extremes
+
+    def at(self, positions: np.ndarray) -> _Exact:
+        """Exact values at these candidate positions: the same numbers as `every()` there."""
+        if self._every is not None or self.config.recency_mode != "hours":
+            return self.every().take(positions)
+        low, high, least, most = self.extremes()
+        ages = self._ages(self.access[positions])
+        raw = _raw_recency(ages, ages, self.config)
+        recency = _normalise_between(raw, low, high)
+        importance = _normalise_between(self.found.poignancy[positions], least, most)
+        base = self.config.recency_weight * recency
+        base += self.config.importance_weight * importance
+        return _Exact(ages, raw, recency, importance, base)
+
+    def base_estimate(self) -> tuple[np.ndarray, float]:
+        """(every candidate's base, float32, margin): |exact base - estimate| <= margin."""
+        config = self.config
+        if config.recency_mode != "hours":
+            return self.every().base.astype(np.float32), 1e-6 * (config.recency_weight + config.importance_weight)
+        low, high, least, most = self.extremes()
+        n = len(self.access)
+        ages = np.subtract(self.now_code, self.access, out=scratch("retrieve.ages", n, np.int64))
+        if self.access.max() > self.now_code:  # an access "in the future" counts as now
+            np.maximum(ages, 0, out=ages)
+        # exp(age * log(decay) / unit) in float32. Its error: the exponent x is off by
+        # three float32 roundings (the age, the factor, the product), |x| * 1.8e-7, and exp adds a few units in the last
+        # place: raw * (|x| + 1) * 2.4e-7 <= 2.4e-7, since raw = e^x and e^x (1 - x) <= 1
+        # for x <= 0. Normalising divides that by the span; the margins below are
+        # twice the worst case.
+        scale = math.log(config.recency_decay) / config.recency_unit_seconds / 1e6
+        base = scratch("retrieve.base", n, np.float32)
+        np.copyto(base, ages, casting="unsafe")  # a plain cast: faster than casting inside the multiply
+        base *= np.float32(scale)
+        np.exp(base, out=base)
+        margin = 0.0
+        if high - low > 0.0:
+            base -= np.float32(low)
+            base *= np.float32(config.recency_weight / (high - low))
+            margin += config.recency_weight * (1e-6 / (high - low) + 1e-6)
+        else:
+            base.fill(np.float32(0.5 * config.recency_weight))
+        base += self._importance32(least, most)
+        margin += 1e-6 * (config.recency_weight + config.importance_weight)
+        return base, margin
+
+    def _importance32(self, least: float, most: float) -> np.ndarray:
+        """importance_weight * normalised poignancy as float32, kept with the candidates
+        (they change only when a node is added or expires)."""
+        weight = self.config.importance_weight
+        key = ("importance32", weight)
+        cached = self.found.memo.get(key)
+        if cached is None:
+            if most - least > 0.0:
+                cached = ((self.found.poignancy - least) * (weight / (most - least))).astype(np.float32)
+            else:
+                cached = np.full(len(self.found), 0.5 * weight, dtype=np.float32)
+            cached.flags.writeable = False
+            self.found.memo[key] = cached
+        return cached
+
+
+def _normalise_between(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """`min_max_normalise` with the min and max given (of a larger set), same arithmetic."""
+    values = np.asarray(values, dtype=np.float64)
+    if high - low <= 0.0:
+        return np.full(values.shape, 0.5)
+    scaled = values - low
+    scaled /= high - low
+    return scaled
 
 
 def _similarities(index: VectorIndex, vectors: Sequence[np.ndarray], ids: np.ndarray) -> np.ndarray:
@@ -285,59 +415,64 @@ def _top_k_bounded(
     vector: np.ndarray,
     ids: np.ndarray,
     estimate: np.ndarray,
-    bound: np.ndarray,
-    base: np.ndarray,
-    ages: np.ndarray,
+    bound: float,
+    parts: _Components,
     k: int,
     config: RetrievalConfig,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """The exact top k from cosine estimates with error bounds, computing exact cosines
-    only where the bounds leave the answer open (reverie.engine.quantised).
+) -> _Picked | None:
+    """The exact top k from cosine estimates within +-bound of the exact cosines,
+    computing exact cosines only where the bound leaves the answer open
+    (reverie.engine.quantised).
 
-    1. The exact max cosine is among the rows whose upper bound reaches the largest
-       lower bound; likewise the min. Exact cosines of those rows give the exact
-       min-max normalisation.
-    2. With it, every row's score has bounds. The k-th best exact score is at least
-       the k-th largest lower bound L, so only rows whose upper bound reaches L can
-       be in the top k (or tie with it): their exact scores, ranked by `_top_k`,
-       are the answer.
-    Returns (positions, scores, relevance, similarity) of the top k, or None when all
-    cosines are equal (no normalisation span), which the caller handles exactly.
+    1. The exact max cosine M is at least max(estimate) - bound, so only rows with
+       estimate + bound >= max(estimate) - bound can hold it; likewise the min. Their
+       exact cosines give the exact min-max normalisation.
+    2. Then every row's score is v = base + scale * estimate (scale = weight / span),
+       shifted by a constant, within +-(scale * bound + the float32 margin m). The k-th
+       best exact score is at least the k-th largest v minus that, so only rows with
+       v >= k-th largest v - 2 (scale * bound + m) can be in the top k (or tie with it):
+       their exact scores, ranked by `_top_k`, are the answer.
+    Returns None when all cosines are equal (no normalisation span), which the caller
+    handles exactly.
     """
-    low = estimate - bound
-    high = estimate + bound
+    n = len(ids)
+    flags = scratch("retrieve.flags", n, np.bool_)
 
     def exact(positions: np.ndarray) -> np.ndarray:
         return _similarities(index, [vector], ids[positions])[0]
 
-    near_max = np.flatnonzero(high >= low.max())
-    near_min = np.flatnonzero(low <= high.min())
-    top_cosine, bottom_cosine = float(exact(near_max).max()), float(exact(near_min).min())
+    highest, lowest = float(estimate.max()), float(estimate.min())
+    np.greater_equal(estimate, np.float32(highest - 2 * bound), out=flags)
+    ends = np.flatnonzero(flags)
+    np.less_equal(estimate, np.float32(lowest + 2 * bound), out=flags)
+    ends = np.union1d(ends, np.flatnonzero(flags))
+    end_cosines = exact(ends)
+    top_cosine, bottom_cosine = float(end_cosines.max()), float(end_cosines.min())
     span = top_cosine - bottom_cosine
     if span <= 0.0:
         return None
-    # Score bounds without clipping relevance to [0, 1]: still bounds, one pass fewer.
-    # float32, as the estimates: the bounds' margin covers its rounding.
     weight = config.relevance_weight
-    scale = np.float32(weight / span)
-    score_low = low
-    score_low -= np.float32(bottom_cosine)
-    score_low *= scale
-    score_low += base
-    n = len(ids)
-    floor = np.partition(score_low, n - k)[n - k] if k < n else -np.inf
-    # score_high = score_low + 2 * bound * scale; compared without building it.
-    spread = bound * (2 * scale)
-    spread += score_low
-    open_rows = np.flatnonzero(spread >= floor - 1e-6)
+    scale = weight / span
+    base, margin = parts.base_estimate()
+    values = scratch("retrieve.scores", n, np.float32)
+    np.multiply(estimate, np.float32(scale), out=values)
+    values += base
+    # float32 rounding of the line above, relative to the largest magnitudes in it.
+    # (|base| <= the two weights: its parts are normalised to [0, 1].)
+    largest = max(abs(highest), abs(lowest)) * scale + config.recency_weight + config.importance_weight
+    margin += 1e-6 * largest + 1e-9
+    threshold = kth_largest(values, k) - 2 * (scale * bound + margin) if k < n else -np.inf
+    np.greater_equal(values, np.float32(threshold), out=flags)
+    open_rows = np.flatnonzero(flags)
     similarity = exact(open_rows)
+    exact_parts = parts.at(open_rows)
     # The same arithmetic as min_max_normalise and the exact path, so equal inputs give equal scores.
     relevance = similarity - bottom_cosine
     relevance /= span
     scores = weight * relevance
-    scores += base[open_rows]
-    best = np.asarray(_top_k(scores, ages[open_rows], ids[open_rows], k), dtype=np.intp)
-    return open_rows[best], scores[best], relevance[best], similarity[best]
+    scores += exact_parts.base
+    best = np.asarray(_top_k(scores, exact_parts.ages, ids[open_rows], k), dtype=np.intp)
+    return _Picked(open_rows[best], scores[best], relevance[best], similarity[best], exact_parts.take(best))
 
 
 def _top_k(scores: np.ndarray, ages: np.ndarray, ids: np.ndarray, k: int) -> list[int]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import platform
 from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
 
-from reverie.engine import quantised
+from reverie.engine import int8_kernel, quantised
 from reverie.engine.memory import MemoryNode, MemoryStream
 from reverie.engine.ports import InMemoryVectorIndex
 from reverie.engine.quantised import Int8Rows
@@ -466,10 +467,23 @@ def test_exclude_predicates_leaves_out_thoughts_only():
 # --- the int8 estimate path for large streams (reverie.engine.quantised) ----------------
 
 
-def test_int8_estimates_stay_within_their_bounds():
+@pytest.fixture(params=["native", "torch"])
+def int8_kernel_choice(request, monkeypatch):
+    """Run a test with each int8 kernel: the native one (built for this machine) and torch's."""
+    if request.param == "native":
+        if platform.machine().lower() in ("x86_64", "amd64"):
+            assert int8_kernel.load() is not None, "the native int8 kernel did not build on this x86 machine"
+        else:
+            pytest.skip("the native int8 kernel has x86 vector paths only")
+    else:
+        monkeypatch.setattr(int8_kernel, "load", lambda: None)
+    return request.param
+
+
+def test_int8_estimates_stay_within_their_bounds(int8_kernel_choice):
     rng = np.random.default_rng(5)
     rows = rng.normal(size=(3000, 384)).astype(np.float32)
-    rows[:5] *= 40.0  # rows of very different scale and one peaked row: the bound is per row
+    rows[:5] *= 40.0  # rows of very different scale and one peaked row
     rows[5] = 0.001
     rows[5, 7] = 1.0
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
@@ -477,16 +491,65 @@ def test_int8_estimates_stay_within_their_bounds():
     copy.sync(rows, len(rows))
     queries = rng.normal(size=(4, 384)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    answer = copy.estimate(queries, np.arange(len(rows)))
-    assert answer is not None, "torch's int8 kernel is missing: the fast path never runs"
+    answer = copy.estimate(queries, np.arange(len(rows)), kernel=int8_kernel_choice)
+    assert answer is not None, f"the {int8_kernel_choice} int8 kernel is missing: the fast path never runs"
     estimates, bounds = answer
     exact = queries.astype(np.float64) @ rows.astype(np.float64).T
-    assert np.all(np.abs(exact - estimates) <= bounds)
-    assert np.median(bounds) < 0.012  # tight enough to rule out almost every row
+    assert bounds.shape == (4,)  # one bound per query, for every row
+    assert np.all(np.abs(exact - estimates) <= bounds[:, None])
+    # The peaked row's error is the widest and sets the bound; still tight enough to
+    # rule out almost every row of a 384-d stream.
+    assert np.all(bounds < 0.03)
+    fresh = Int8Rows()  # without the odd rows
+    fresh.sync(rows[6:], len(rows) - 6)
+    narrow = fresh.estimate(queries, None, kernel=int8_kernel_choice)
+    assert narrow is not None and np.all(narrow[1] < 0.02)
+    assert np.all(np.abs(exact[:, 6:] - narrow[0]) <= narrow[1][:, None])
+    # The error terms are those of the row: a row replaced in place is re-quantised.
+    rows[100] = rows[5]
+    fresh.replace(rows[6:], 94)
+    again = fresh.estimate(queries, None, kernel=int8_kernel_choice)
+    assert again is not None and np.all(again[1] > narrow[1])
+    assert np.all(np.abs(queries.astype(np.float64) @ rows[6:].astype(np.float64).T - again[0]) <= again[1][:, None])
+
+
+def test_native_int8_kernel_is_exact_on_integers():
+    kernel = int8_kernel.load()
+    if kernel is None:
+        assert platform.machine().lower() not in ("x86_64", "amd64"), "no native int8 kernel on an x86 machine"
+        pytest.skip("the native int8 kernel has x86 vector paths only")
+    rng = np.random.default_rng(9)
+    for rows, dim, nq in ((1, 1, 1), (3, 64, 2), (9, 65, 1), (1300, 384, 3), (7, 1000, 2)):
+        codes = rng.integers(-127, 128, size=(rows, dim), dtype=np.int8)
+        queries = rng.integers(-127, 128, size=(nq, dim), dtype=np.int8)
+        out = np.empty((nq, rows), dtype=np.float32)
+        scales = np.full(rows, 0.25, np.float32)
+        kernel.cosines(queries, np.full(nq, 0.5, np.float32), codes, codes.sum(axis=1, dtype=np.int32), scales, out)
+        want = (queries.astype(np.int64) @ codes.astype(np.int64).T) * 0.125
+        assert np.array_equal(out.astype(np.float64), want)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        kernel.cosines(queries, np.ones(nq, np.float32), codes[:, ::-1], codes.sum(axis=1, dtype=np.int32),
+                       np.ones(7, np.float32), out)  # fmt: skip
+
+
+def test_native_int8_kernel_is_optional(monkeypatch, tmp_path):
+    monkeypatch.setitem(int8_kernel._state, "kernel", None)
+    copy = Int8Rows()
+    rows = np.eye(40, 8, dtype=np.float32)
+    copy.sync(rows, 40)
+    assert copy.estimate(np.eye(1, 8, dtype=np.float32), None, kernel="native") is None
+    torch_answer = copy.estimate(np.eye(1, 8, dtype=np.float32), None)  # "auto" falls back to torch's kernel
+    assert torch_answer is not None and torch_answer[0].shape == (1, 40)
+    # No compiler: load() gives None and says why in the log, nothing raises.
+    monkeypatch.delitem(int8_kernel._state, "kernel")
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    monkeypatch.setenv("REVERIE_NATIVE_CACHE", str(tmp_path / "cache"))
+    assert int8_kernel.load() is None
+    monkeypatch.setitem(int8_kernel._state, "kernel", None)
 
 
 @pytest.mark.parametrize("mode", ["hours", "rank"])
-def test_int8_path_gives_the_exact_answer(monkeypatch, mode):
+def test_int8_path_gives_the_exact_answer(monkeypatch, mode, int8_kernel_choice):
     rng = np.random.default_rng(29)
     stream = random_stream(rng, 1500, 48)  # idle, expired and embedding-less nodes included
     replaced = stream.all()[10]
@@ -516,11 +579,12 @@ def test_int8_path_gives_the_exact_answer(monkeypatch, mode):
         assert [s.similarity for s in got[text]] == pytest.approx([s.similarity for s in exact[text]], abs=1e-6)
 
 
-def test_without_the_int8_kernel_retrieval_uses_float32_products(monkeypatch):
+def test_without_an_int8_kernel_retrieval_uses_float32_products(monkeypatch):
     rng = np.random.default_rng(31)
     stream = random_stream(rng, 400, 16)
     monkeypatch.setattr(InMemoryVectorIndex, "APPROX_MIN_ROWS", 10)
     monkeypatch.setitem(quantised._kernel_state, "torch", None)
+    monkeypatch.setattr(int8_kernel, "load", lambda: None)
     ids_ = stream.candidates(("event", "thought"), skip_idle=True, exclude_predicates=()).ids
     assert stream.index.similarity_bounds([rng.normal(size=16)], ids_) is None
     query = rng.normal(size=16)
