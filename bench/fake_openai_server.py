@@ -11,10 +11,14 @@ plain requests get a short sentence; embeddings are deterministic unit vectors.
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -69,6 +73,10 @@ def _vector(text: str, dim: int) -> list[float]:
 def make_server(port: int, delay: float, dim: int = 384) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The headers and the body go out in two writes; with Nagle's algorithm on, the
+        # body waited for the client's delayed ACK of the headers: +40 ms on every call
+        # (model servers set TCP_NODELAY too).
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self._send({"object": "list", "data": [{"id": "fake", "object": "model"}]})
@@ -113,6 +121,27 @@ def serve_in_thread(port: int, delay: float) -> ThreadingHTTPServer:
     server = make_server(port, delay)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def serve_in_process(port: int, delay: float, timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    """The server in a process of its own, as a model server would be: in the caller's
+    process its threads share the caller's interpreter lock, and under load the
+    caller's work delays the answers (a 200 ms call took 0.3 s with 64 in flight).
+    Returns once it answers; stop it with .terminate()."""
+    process = subprocess.Popen([sys.executable, __file__, "--port", str(port), "--delay", str(delay)],
+                               stdout=subprocess.DEVNULL)  # fmt: skip
+    atexit.register(process.terminate)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the fake server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.terminate()
+    raise RuntimeError(f"the fake server did not answer on port {port} within {timeout} s")
 
 
 def main() -> None:

@@ -97,8 +97,9 @@ def run(
     gw = gateway(base_url, concurrency)
     sim = services.fork("base_the_ville_n25", name, preset=preset, gateway=gw)
     # A long-running process has its HTTP clients built, its connections open and its
-    # worker threads started: warm them first (32 concurrent calls and embeddings), so
-    # the first step's time is the step's (unwarmed, it started ~1 s late).
+    # worker threads started: warm them first (as many concurrent calls and embeddings
+    # as the gateway allows), so the first step's time is the step's (unwarmed, it
+    # started ~1 s late; with half the threads started, 0.2 s went to starting the rest).
     import asyncio
 
     from pydantic import BaseModel
@@ -109,8 +110,8 @@ def run(
     async def warm() -> None:
         await asyncio.gather(
             *[gw.astructured(Ready, prompt="ready?", fallback=Ready(ok=True), purpose="bench.warmup", max_tokens=8)
-              for _ in range(32)],
-            *[gw.aembed([f"warm up {i}"], purpose="bench.warmup") for i in range(32)],
+              for _ in range(concurrency)],
+            *[gw.aembed([f"warm up {i}"], purpose="bench.warmup") for i in range(concurrency)],
         )  # fmt: skip
 
     asyncio.run(warm())
@@ -156,15 +157,15 @@ def main() -> None:
     global EXPLAIN
     EXPLAIN = args.explain
     from _common import write_result
-    from fake_openai_server import serve_in_thread
+    from fake_openai_server import serve_in_process
 
     from llm.servers import free_port
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp) / "bench.sqlite3")
         slow_port, fast_port = free_port(), free_port()
-        serve_in_thread(slow_port, args.delay)
-        serve_in_thread(fast_port, 0.0)
+        # Model servers are other processes (vLLM, Ollama, llama.cpp's server): so is the fake one.
+        servers = [serve_in_process(slow_port, args.delay), serve_in_process(fast_port, 0.0)]
         slow, fast = f"http://127.0.0.1:{slow_port}/v1", f"http://127.0.0.1:{fast_port}/v1"
 
         concurrent, calls_c = run("bench-concurrent", slow, 64, args.steps, args.delay, args.preset)
@@ -195,6 +196,8 @@ def main() -> None:
             "per_agent_step_ms_after_first": steady_ms,
         })  # fmt: skip
         print(f"written {path}")
+        for server in servers:
+            server.terminate()
 
 
 if __name__ == "__main__":

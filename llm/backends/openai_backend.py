@@ -170,13 +170,16 @@ class OpenAIBackend(Backend):
     ) -> list[Generation]:
         def build(mode: str) -> dict[str, Any]:
             kwargs = self._sampling(params, n, timeout)
+            # The format rides in extra_body: the same JSON on the wire, but the client
+            # does not walk the schema to "transform" it (a third of a call's CPU time,
+            # which delays every other request of a busy step).
             if schema is not None and mode == "json_schema":
-                kwargs["response_format"] = {
+                kwargs["extra_body"] = {"response_format": {
                     "type": "json_schema",
                     "json_schema": {"name": schema.get("title", "answer"), "schema": schema},
-                }
+                }}  # fmt: skip
             elif schema is not None and mode == "json_object":
-                kwargs["response_format"] = {"type": "json_object", "schema": schema}
+                kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
             return {"model": self.model_id, "messages": messages, **kwargs}
 
         body = self._with_modes(self._chat_modes, schema, self._client.chat.completions, build)

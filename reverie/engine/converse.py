@@ -32,14 +32,15 @@ A conversation (`converse`), speakers alternating, at most `max_lines` lines:
 After a conversation (`remember_conversation`):
 1. One call sums it up as "conversing about ..." (`converse.summary`). That summary is
    the chat memory's description, both speakers' action while the chat lasts, and
-   the interruption the plan is revised around.
-2. Each speaker writes a memo of what they learned (`converse.memo`), both at once;
-   meanwhile the whole conversation (summary and every line) is embedded for the chat
-   memory (the caller may also revise both plans meanwhile: they need only the summary).
-3. Each rates the chat and their memo in one call (`converse.poignancy`) while their
-   memo is embedded. Each speaker stores a chat memory (me, "chat with", other) with
-   the lines as filling, and a thought (me, "plans", other) citing it.
-   The calls form a chain of three latencies after the summary, not five.
+   the interruption the plan is revised around. Beside it, each speaker writes a memo
+   of what they learned from the transcript (`converse.memo`), as the original's
+   planning thought on a conversation did; a failed memo falls back on the summary.
+2. Then, all at once: the whole conversation (summary and every line) is embedded for
+   the chat memory, the memos are embedded, and each speaker rates the chat and their
+   memo in one call (`converse.poignancy`); the caller may revise both plans meanwhile
+   (they need only the summary). Each speaker stores a chat memory (me, "chat with",
+   other) with the lines as filling, and a thought (me, "plans", other) citing it.
+   The calls form a chain of two latencies after the last line, not five.
 The chat's length in game minutes is ceil(characters of "Speaker: line" / 240), at
 least 1 (the original: characters / 8 / 30).
 
@@ -60,8 +61,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import numpy as np
 
 from reverie.engine.config import AgentConfig
 from reverie.engine.memory import Kind, MemoryNode, MemoryStream
@@ -86,8 +85,10 @@ __all__ = [
     "decide_reaction",
     "in_quiet_hours",
     "last_chat_with",
+    "relationship_summary",
     "remember_conversation",
     "summarise_conversation",
+    "write_memos",
 ]
 
 RECALL_KINDS: tuple[Kind, ...] = ("event", "thought", "chat")
@@ -259,7 +260,10 @@ def _react_examples(me: Speaker, other: Speaker, last: MemoryNode | None, now: d
 # --- talking ----------------------------------------------------------------------------------
 
 
-async def _relationship(gw: ModelGateway, me: Speaker, other: Speaker, now: datetime, config: AgentConfig) -> str:
+async def relationship_summary(
+    gw: ModelGateway, me: Speaker, other: Speaker, now: datetime, config: AgentConfig
+) -> str:
+    """What `me` knows and feels about `other`, from memories about them (`converse.relationship`)."""
     memories = await _recall(gw, me.stream, [other.name], now, config.conversation.relationship_memories, config)
     text = prompt("converse_relationship", name=me.name, other=other.name, memories=_bullets(memories))
     model = relationship_model(config.chars("converse.relationship", 160), example_in(text, "summary"))
@@ -289,10 +293,17 @@ async def converse(
     place: str,
     config: AgentConfig | None = None,
     max_lines: int | None = None,
+    relationships: dict[str, asyncio.Future[str]] | None = None,
 ) -> Conversation:
-    """Run a conversation to its end (`first` starts it); `remember_conversation` stores it."""
+    """Run a conversation to its end (`first` starts it); `remember_conversation` stores it.
+
+    `relationships` (speaker name -> a running `relationship_summary`) are the speakers'
+    first relationship summaries when the caller started them already; they are used
+    instead of asking again.
+    """
     config = config or AgentConfig.compact()
     settings = config.conversation
+    started = dict(relationships or {})
     limit = max_lines if max_lines is not None else settings.max_lines
     per_line = settings.relationship_per_line
     partner = {first.name: second, second.name: first}
@@ -302,7 +313,8 @@ async def converse(
     pending: dict[str, asyncio.Future[str]] = {}
 
     def start_relationship(me: Speaker) -> None:
-        pending[me.name] = asyncio.ensure_future(_relationship(gw, me, partner[me.name], now, config))
+        given = started.pop(me.name, None)
+        pending[me.name] = given or asyncio.ensure_future(relationship_summary(gw, me, partner[me.name], now, config))
 
     convo = Conversation()
     start_relationship(first)
@@ -353,6 +365,19 @@ async def converse(
 # --- remembering ------------------------------------------------------------------------------
 
 
+async def _summary_of(gw: ModelGateway, convo: Conversation, first: Speaker, second: Speaker,
+                      config: AgentConfig) -> str:  # fmt: skip
+    return convo.summary or await summarise_conversation(gw, convo, first, second, config=config)
+
+
+async def write_memos(
+    gw: ModelGateway, convo: Conversation, first: Speaker, second: Speaker, *, config: AgentConfig | None = None
+) -> list[str | None]:
+    """Both speakers' memos (first's, second's), at once; None for one that failed."""
+    config = config or AgentConfig.compact()
+    return list(await asyncio.gather(_memo(gw, first, second, convo, config), _memo(gw, second, first, convo, config)))
+
+
 async def summarise_conversation(
     gw: ModelGateway, convo: Conversation, first: Speaker, second: Speaker, *, config: AgentConfig | None = None
 ) -> str:
@@ -372,18 +397,19 @@ async def summarise_conversation(
     return str(result.value.summary)
 
 
-async def _memo(gw: ModelGateway, me: Speaker, other: Speaker, convo: Conversation, config: AgentConfig) -> str:
-    text = prompt("converse_memo", name=me.name, other=other.name, summary=convo.summary,
-                  transcript=convo.transcript())  # fmt: skip
+async def _memo(gw: ModelGateway, me: Speaker, other: Speaker, convo: Conversation, config: AgentConfig) -> str | None:
+    """What `me` learned from the conversation (`converse.memo`), from the transcript
+    alone, as the original's planning thought on a conversation: so it is written side
+    by side with the summary. None when the call fails (the caller falls back on the summary)."""
+    text = prompt("converse_memo", name=me.name, other=other.name, transcript=convo.transcript())
     model = memo_model(config.chars("converse.memo", 140), example_in(text, "text"))
-    topic = convo.summary.removeprefix("conversing ")
     result = await gw.astructured(
         model,
         prompt=text,
-        fallback=lambda: model.model_construct(text=f"{me.name} talked with {other.name} {topic}"),
+        fallback=lambda: model.model_construct(text=""),
         **config.call_kwargs("converse.memo"),
     )  # fmt: skip
-    return str(result.value.text)
+    return str(result.value.text) if result.ok else None
 
 
 async def remember_conversation(
@@ -394,39 +420,45 @@ async def remember_conversation(
     now: datetime,
     *,
     config: AgentConfig | None = None,
+    memos: Sequence[str | None] | None = None,
 ) -> dict[str, list[MemoryNode]]:
     """Summarise the conversation and store it for both: {name: [chat memory, memo thought]}.
 
-    Sets `convo.summary` and `convo.memories`. A conversation with no line is not a
-    memory (returns {}).
+    Sets `convo.summary` (unless set already) and `convo.memories`. A conversation with
+    no line is not a memory (returns {}). `memos` (first's, second's; None for a failed
+    one) when the caller wrote them already (`write_memos`, beside the summary). A failed
+    memo falls back on the summary: "<me> talked with <other> about ...".
     """
     if not convo.lines:
         return {}
     config = config or AgentConfig.compact()
-    if not convo.summary:
-        convo.summary = await summarise_conversation(gw, convo, first, second, config=config)
     pairs = ((first, second), (second, first))
+    given = memos
 
-    async def note(me: Speaker, other: Speaker) -> tuple[str, list[int], np.ndarray]:
-        """One speaker's memo, then its rating and embedding side by side (two latencies)."""
-        memo = await _memo(gw, me, other, convo, config)
-        ratings, vectors = await asyncio.gather(
-            rate_poignancy(gw, me.identity, [f"{me.name} and {other.name} were {convo.summary}", memo],
-                           purpose="converse.poignancy", config=config),
-            gw.aembed([memo], purpose="converse.embed"),
-        )  # fmt: skip
-        return memo, ratings, vectors[0]
+    async def memo_of(i: int) -> str | None:
+        me, other = pairs[i]
+        return given[i] if given is not None else await _memo(gw, me, other, convo, config)
 
+    # The summary and the memos do not need each other: side by side.
+    convo.summary, *written = await asyncio.gather(_summary_of(gw, convo, first, second, config), memo_of(0),
+                                                   memo_of(1))  # fmt: skip
+    topic = convo.summary.removeprefix("conversing ")
+    notes = [
+        memo or f"{me.name} talked with {other.name} {topic}" for memo, (me, other) in zip(written, pairs, strict=True)
+    ]
     whole = f"{first.name} and {second.name} were {convo.summary}.\n{convo.transcript()}"
-    # The chat's own embedding needs only the summary: it is made while the memos are written.
-    chat_vectors, *notes = await asyncio.gather(
-        gw.aembed([whole], purpose="converse.embed"), *[note(me, other) for me, other in pairs]
+    ratings = [
+        rate_poignancy(gw, me.identity, [f"{me.name} and {other.name} were {convo.summary}", note],
+                       purpose="converse.poignancy", config=config)
+        for (me, other), note in zip(pairs, notes, strict=True)
+    ]  # fmt: skip
+    # Everything left needs only the summary and the memos: one latency, all at once.
+    chat_vectors, memo_vectors, *scores = await asyncio.gather(
+        gw.aembed([whole], purpose="converse.embed"), gw.aembed(notes, purpose="converse.embed"), *ratings
     )
-    memos = [memo for memo, _, _ in notes]
-    scores = [ratings for _, ratings, _ in notes]
-    vectors = [chat_vectors[0], *[vector for _, _, vector in notes]]
+    vectors = [chat_vectors[0], *memo_vectors]
     stored: dict[str, list[MemoryNode]] = {}
-    for i, ((me, other), memo, (chat_score, memo_score)) in enumerate(zip(pairs, memos, scores, strict=True)):
+    for i, ((me, other), memo, (chat_score, memo_score)) in enumerate(zip(pairs, notes, scores, strict=True)):
         keywords = {me.name, other.name}
         chat = me.stream.add_chat(me.name, "chat with", other.name, convo.summary, created=now,
                                   poignancy=chat_score, filling=convo.lines, embedding=vectors[0],

@@ -13,6 +13,7 @@ carried by a contextvar so every coroutine and gateway thread of that work sees 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -66,14 +67,20 @@ def speaking(language: str) -> Iterator[str]:
 
 
 def prompt_path(name: str, language: str = DEFAULT_LANGUAGE) -> Path:
-    """The file of purpose `name` in `language`; a missing file is a clear error."""
-    _check_language(language)
-    path = PROMPTS / f"{name}.txt" if language == DEFAULT_LANGUAGE else PROMPTS / language / f"{name}.txt"
+    """The file of purpose `name` in `language`; a missing file is a clear error.
+    Found files are remembered: a step renders a few hundred prompts, and asking the
+    file system each time took a tenth of a second of the event loop's time."""
+    return _found_prompt(PROMPTS, name, _check_language(language))
+
+
+@functools.lru_cache(maxsize=512)
+def _found_prompt(root: Path, name: str, language: str) -> Path:
+    path = root / f"{name}.txt" if language == DEFAULT_LANGUAGE else root / language / f"{name}.txt"
     if not path.is_file():
-        english = PROMPTS / f"{name}.txt"
+        english = root / f"{name}.txt"
         if language != DEFAULT_LANGUAGE and english.is_file():
             raise PromptLanguageError(
-                f"prompt {name!r} has no {language!r} version: write {path.relative_to(PROMPTS.parent.parent.parent)}"
+                f"prompt {name!r} has no {language!r} version: write {path.relative_to(root.parent.parent.parent)}"
                 f" (same {{{{fields}}}} as {english.name})"
             )
         raise PromptLanguageError(f"no prompt named {name!r} (looked for {path})")

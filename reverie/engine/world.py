@@ -36,8 +36,10 @@ from reverie.engine.converse import (
     converse,
     decide_reaction,
     in_quiet_hours,
+    relationship_summary,
     remember_conversation,
     summarise_conversation,
+    write_memos,
 )
 from reverie.engine.embeddings import EmbeddingMemo
 from reverie.engine.memory import MemoryNode, MemoryStream, ReflectionTrigger, cjk_keywords, is_doing
@@ -147,11 +149,61 @@ class World:
         events = self.events_by_tile()
         chats: dict[str, list[tuple[str, str]]] = {}
         gw, names = self._with_memo(gw)
-        wants = await asyncio.gather(*[self._think(gw, agent, events, now) for agent in self.agents.values()])
-        pairs = self._pair_up([w for w in wants if w is not None])
-        results = await asyncio.gather(*[self._talk(gw, a, b, now) for a, b in pairs])
+        loop = asyncio.get_running_loop()
+        wishes: dict[str, asyncio.Future[tuple[Agent, Agent] | None]] = {n: loop.create_future() for n in self.agents}
+        activities: dict[str, asyncio.Future[str]] = {n: loop.create_future() for n in self.agents}
+        thinking: dict[str, asyncio.Future[tuple[str, Agent] | None]] = {
+            agent.name: asyncio.ensure_future(
+                self._think(gw, agent, events, now, wish=wishes[agent.name], activity=activities[agent.name])
+            )
+            for agent in self.agents.values()
+        }
+        # Each speaker's first relationship summary is asked as soon as one of the two
+        # decides to talk, while the others are still deciding (a pair the pairing then
+        # drops has asked for nothing it uses: its calls are cancelled or wasted).
+        early: dict[frozenset[str], dict[str, asyncio.Future[str]]] = {}
+
+        def start_early(wish: asyncio.Future[tuple[Agent, Agent] | None]) -> None:
+            if wish.cancelled() or wish.exception() is not None or wish.result() is None:
+                return
+            a, b = wish.result()  # type: ignore[misc]
+            key = frozenset((a.name, b.name))
+            if key not in early:
+                early[key] = {me.name: self._relationship_early(gw, me, other, now) for me, other in ((a, b), (b, a))}
+
+        for wish in wishes.values():
+            wish.add_done_callback(start_early)
+        try:
+            # Conversations start as soon as every agent has decided whether to talk,
+            # while their plans are still choosing places, objects and details; a pair's
+            # conversation waits for both agents' thinking only before it changes their
+            # plans and actions (`_talk`).
+            wants = await asyncio.gather(*wishes.values())
+            pairs = self._pair_up([w for w in wants if w is not None])
+            talks = [self._talk(gw, a, b, now, activities, thinking, early.pop(frozenset((a.name, b.name)), None))
+                     for a, b in pairs]  # fmt: skip
+            dropped = [task for started in early.values() for task in started.values()]
+            for task in dropped:
+                task.cancel()
+            await asyncio.gather(*dropped, return_exceptions=True)
+            results = await asyncio.gather(*talks)
+            reactions = await asyncio.gather(*thinking.values())
+        except BaseException:
+            others: list[asyncio.Future[Any]] = [*thinking.values()]
+            others += [task for started in early.values() for task in started.values()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            futures: list[asyncio.Future[Any]] = [*wishes.values(), *activities.values()]
+            for future in futures:
+                if future.done() and not future.cancelled():
+                    future.exception()  # retrieved: the step's error is the one raised
+            raise
         if names is not None:
             await names
+        for agent, reaction in zip(self.agents.values(), reactions, strict=True):
+            if reaction is not None and reaction[0] == "wait":  # stands where its new action would have taken it from
+                self._wait_for(agent, reaction[1], now)
         for (a, b), lines in zip(pairs, results, strict=True):
             if lines:
                 chats[a.name] = chats[b.name] = lines
@@ -178,15 +230,46 @@ class World:
         return self._memo, (asyncio.ensure_future(embed_names()) if names else None)
 
     async def _think(
-        self, gw: ModelGateway, agent: Agent, events: dict[Tile, list[WorldEvent]], now: datetime
-    ) -> tuple[Agent, Agent] | None:
+        self,
+        gw: ModelGateway,
+        agent: Agent,
+        events: dict[Tile, list[WorldEvent]],
+        now: datetime,
+        *,
+        wish: asyncio.Future[tuple[Agent, Agent] | None],
+        activity: asyncio.Future[str],
+    ) -> tuple[str, Agent] | None:
+        """One agent's thinking in a step: perceive, plan, decide whether to react, reflect.
+        Returns the reaction, ("talk" | "wait", other) or None.
+
+        `wish` gets (agent, other) as soon as the agent decides to talk, else None (or the
+        error that stopped the thinking); `activity` gets the agent's activity this step
+        as soon as it is known (its new one when it plans).
+        """
+        try:
+            return await self._thinking(gw, agent, events, now, wish, activity)
+        except BaseException as exc:
+            for future in (wish, activity):
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        finally:
+            if not wish.done():
+                wish.set_result(None)
+
+    async def _thinking(
+        self,
+        gw: ModelGateway,
+        agent: Agent,
+        events: dict[Tile, list[WorldEvent]],
+        now: datetime,
+        wish: asyncio.Future[tuple[Agent, Agent] | None],
+        activity: asyncio.Future[str],
+    ) -> tuple[str, Agent] | None:
         with call_context(run=self.run, step=self.step, item=agent.name):
             action = agent.scratch.action
             # Someone waited for was busy; once the wait is over, they may be approached.
             waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
-
-            loop = asyncio.get_running_loop()
-            activity: asyncio.Future[str] = loop.create_future()
 
             def known(text: str) -> None:
                 if not activity.done():
@@ -214,7 +297,9 @@ class World:
                 # Only what was newly noticed can prompt a reaction: an agent does not
                 # reconsider the same person doing the same thing every 10 seconds.
                 fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
-                return await self._consider_reacting(gw, agent, events, now, fresh, doing=await activity)
+                reaction = await self._consider_reacting(gw, agent, events, now, fresh, doing=await activity)
+                wish.set_result((agent, reaction[1]) if reaction and reaction[0] == "talk" else None)
+                return reaction
 
             # Perceiving and planning do not wait for each other (one chain of latencies,
             # not two; perception learns the places in sight before its first call, so
@@ -229,14 +314,7 @@ class World:
                 finally:
                     agent.trigger.reset()
             agent.scratch.now = now
-            if reaction is None:
-                return None
-            decision, other = reaction
-            if decision == "talk":
-                return (agent, other)
-            if decision == "wait":  # stands where its new action would have taken it from
-                self._wait_for(agent, other, now)
-            return None
+            return reaction
 
     async def _consider_reacting(
         self,
@@ -313,9 +391,23 @@ class World:
         parts = address.split(":")
         return f"{parts[2]} in {parts[1]}" if len(parts) >= 3 else (parts[1] if len(parts) == 2 else self.town.world)
 
-    async def _talk(self, gw: ModelGateway, a: Agent, b: Agent, now: datetime) -> list[tuple[str, str]]:
+    async def _talk(
+        self,
+        gw: ModelGateway,
+        a: Agent,
+        b: Agent,
+        now: datetime,
+        activities: dict[str, asyncio.Future[str]] | None = None,
+        thinking: dict[str, asyncio.Future[tuple[str, Agent] | None]] | None = None,
+        relationships: dict[str, asyncio.Future[str]] | None = None,
+    ) -> list[tuple[str, str]]:
         """Hold a conversation (a starts it), remember it, and make it both agents' action.
 
+        In a step it starts while the two may still be choosing where their new
+        activities take place (`activities` has the activities, `thinking` each agent's
+        thinking; without them, what the agents are doing now and nothing to wait for):
+        the summary and the memos are written, then it waits for both to finish thinking
+        before it stores anything, revises their plans or sets their action.
         The chat's summary ("conversing about ...") is both agents' action description
         while it lasts and the interruption their plans are revised around; the chat
         memory's poignancy counts toward both reflections (`reflection.count_chats`).
@@ -323,12 +415,23 @@ class World:
         out `react_cooldown_steps` before trying again.
         """
         config = self.config
-        first, second = Speaker(a.identity, a.stream, a.doing()), Speaker(b.identity, b.stream, b.doing())
+        if activities is not None:
+            doing_a, doing_b = await asyncio.gather(activities[a.name], activities[b.name])
+        else:
+            doing_a, doing_b = a.doing(), b.doing()
+        first, second = Speaker(a.identity, a.stream, doing_a), Speaker(b.identity, b.stream, doing_b)
         pair = f"{a.name} & {b.name}"
+        memos: list[str | None] = []
         with call_context(run=self.run, step=self.step, item=pair):
-            convo = await converse(gw, first, second, now, place=self._place_label(a), config=config)
+            convo = await converse(gw, first, second, now, place=self._place_label(a), config=config,
+                                   relationships=relationships)  # fmt: skip
             if convo.lines:
-                convo.summary = await summarise_conversation(gw, convo, first, second, config=config)
+                convo.summary, memos = await asyncio.gather(
+                    summarise_conversation(gw, convo, first, second, config=config),
+                    write_memos(gw, convo, first, second, config=config),
+                )
+        if thinking is not None:
+            await asyncio.gather(thinking[a.name], thinking[b.name])
         if not convo.lines:
             for me, other in ((a, b), (b, a)):
                 me.scratch.chat.cooldown[other.name] = config.conversation.react_cooldown_steps
@@ -337,7 +440,7 @@ class World:
 
         async def remember() -> dict[str, list[MemoryNode]]:
             with call_context(run=self.run, step=self.step, item=pair):
-                return await remember_conversation(gw, convo, first, second, now, config=config)
+                return await remember_conversation(gw, convo, first, second, now, config=config, memos=memos)
 
         async def revise(me: Agent) -> None:
             with call_context(run=self.run, step=self.step, item=me.name):
@@ -363,6 +466,17 @@ class World:
             )
             me.scratch.path, me.scratch.path_set = [], True  # stand still while talking
         return convo.lines
+
+    def _relationship_early(self, gw: ModelGateway, me: Agent, other: Agent, now: datetime) -> asyncio.Future[str]:
+        """`me`'s relationship summary of `other`, started before the pair is confirmed
+        (`_advance`); traced as the conversation's, as `converse` would ask it."""
+
+        async def ask() -> str:
+            with call_context(run=self.run, step=self.step, item=f"{me.name} & {other.name}"):
+                speaker, them = Speaker(me.identity, me.stream, ""), Speaker(other.identity, other.stream, "")
+                return await relationship_summary(gw, speaker, them, now, self.config)
+
+        return asyncio.ensure_future(ask())
 
     def _walk(self, agent: Agent, chat: list[tuple[str, str]] | None) -> Movement:
         s = agent.scratch

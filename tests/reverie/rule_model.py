@@ -315,7 +315,7 @@ def chat_summary(prompt: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def memo(prompt: str, schema: dict[str, Any]) -> dict[str, Any]:
     name = prompt.split(" just had this conversation with ", 1)[0].strip()
-    other = _between(prompt, " just had this conversation with ", " (").strip()
+    other = _between(prompt, " just had this conversation with ", ":\n").strip()
     news = news_in(prompt)
     limit = cap(schema, "text", default=140)
     if news is None:

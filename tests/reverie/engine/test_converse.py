@@ -129,8 +129,11 @@ async def test_the_summary_is_what_the_chat_is_remembered_by_and_it_reaches_late
         chat, memo = stored[me.name]
         assert chat.description == SUMMARY and chat.triple == (me.name, "chat with", other.name)
         assert memo.predicate == "plans" and "party on the 14th" in memo.description
-    # Each memo is written knowing what the chat was about.
-    assert all(SUMMARY in p for p in prompts_of(gw, "converse.memo")) and len(prompts_of(gw, "converse.memo")) == 2
+    # Each memo is written from what was said (as the original's planning thought on a
+    # conversation), so it is written beside the summary, not after it.
+    memo_prompts = prompts_of(gw, "converse.memo")
+    assert len(memo_prompts) == 2 and all(line in p for p in memo_prompts for _, line in convo.lines)
+    assert not any(SUMMARY in p for p in memo_prompts)
     # The chat memory's vector is the whole conversation's, not its last 300 characters.
     whole = next(t for t in gw.embedder.encoded if SUMMARY in t and all(line in t for _, line in convo.lines))
     chat = stored["Isabella Rodriguez"][0]

@@ -1,5 +1,6 @@
 """Whole steps on the real town with a scripted model: movement, memories, chats."""
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import datetime
@@ -217,6 +218,56 @@ async def test_a_chat_is_everyones_action_and_the_plans_interruption(maze, monke
     assert await world._talk(routed_gateway({}, default="<html>"), isabella, maria, START) == []
     assert isabella.scratch.chat.partner is None and isabella.stream.count("chat") == 0
     assert isabella.scratch.action.description == "wiping the counter" and maria.name in isabella.scratch.chat.cooldown
+
+
+async def test_a_conversation_starts_while_the_speakers_places_are_chosen(maze):
+    """Once everyone has decided whether to talk, a pair's conversation starts beside its
+    speakers' place, object and details calls; it changes their actions only after
+    their thinking is done, so the chat is what they do, not the plan's new action."""
+    gw = routed_gateway(GOOD, delay=0.05)
+    world, (isabella, maria) = pair_at_the_cafe(maze, START)
+    for agent in (isabella, maria):
+        agent.scratch.action.minutes = 0  # finished: both plan a new action this step
+        agent.scratch.hourly_schedule = []
+    world.agents.pop("Klaus Mueller", None)
+    await world.advance(gw)
+    traces = [t for t in gw.recorder.traces if t.kind != "embed"]
+    first_talk = min(t.created - t.seconds for t in traces if t.purpose == "converse.relationship")
+    last_details = max(t.created for t in traces if t.purpose == "plan.details")
+    assert first_talk < last_details
+    # The line was written knowing its speaker's new activity, not the finished one.
+    line = next(t for t in traces if t.purpose == "converse.line")
+    assert line.prompt.startswith(f"Name: {isabella.name}")  # she starts it (pairs go by name)
+    location = next(t for t in traces if t.purpose == "plan.location" and t.item == isabella.name)
+    new = location.prompt.split("is going to be ")[1].split(". Where?")[0]
+    assert f"{isabella.name} was {new} when" in line.prompt and new != "wiping the counter"
+    for me in (isabella, maria):
+        assert me.scratch.action.event[1] == "chat with" and me.scratch.chat.partner
+    # The summary and both memos ran side by side; everything after them is one latency.
+    summary = next(t for t in traces if t.purpose == "converse.summary")
+    memos = [t for t in traces if t.purpose == "converse.memo"]
+    assert len(memos) == 2 and all(m.created - m.seconds < summary.created for m in memos)
+
+
+async def test_a_pair_the_pairing_drops_asks_nothing_it_uses(maze):
+    """Three agents who all want to talk: the first pair by name talks; the third one's
+    early relationship summaries (asked when it decided) are not used by anyone."""
+    gw = routed_gateway(GOOD, delay=0.02)
+    world = World(maze, make_agents(maze), now=START, run="test")
+    tile = maze.spawn_tile("Isabella Rodriguez bed")
+    for agent in world.agents.values():
+        agent.scratch.tile = tile
+        agent.scratch.action = Action(address=maze.address_at(*tile), description="standing around", start=START,
+                                      minutes=30, event=(agent.name, "is", "standing around"))  # fmt: skip
+    await world.advance(gw)
+    partners = {a.name: a.scratch.chat.partner for a in world.agents.values()}
+    talking = {name for name, partner in partners.items() if partner}
+    assert len(talking) == 2, partners  # one conversation: nobody is in two
+    alone = next(iter(set(world.agents) - talking))
+    assert world.agents[alone].scratch.action.event[1] != "chat with"
+    lines = [t for t in gw.recorder.traces if t.purpose == "converse.line"]
+    assert lines and all(alone not in t.item for t in lines)
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]  # nothing left running
 
 
 async def test_whether_to_talk_is_decided_while_the_new_actions_place_is_chosen(maze):
