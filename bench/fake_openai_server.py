@@ -16,7 +16,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,12 +113,6 @@ def make_server(port: int, delay: float, dim: int = 384) -> ThreadingHTTPServer:
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
-    return server
-
-
-def serve_in_thread(port: int, delay: float) -> ThreadingHTTPServer:
-    server = make_server(port, delay)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 

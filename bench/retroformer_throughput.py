@@ -29,7 +29,7 @@ from collections import Counter
 from typing import Any
 
 from _common import write_result
-from fake_openai_server import serve_in_thread
+from fake_openai_server import serve_in_process
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -102,7 +102,7 @@ def main() -> None:
     env = load_env(args.env)
     tasks = env.load(None, limit=args.tasks)
     port = free_port()
-    serve_in_thread(port, args.delay)
+    serve_in_process(port, args.delay)  # its own process, as a model server is; stopped at exit
     base_url = f"http://127.0.0.1:{port}/v1"
     settings = RetroSettings(trials=args.trials)
     expected = len(tasks) * (args.trials * env.max_steps + args.trials - 1)
