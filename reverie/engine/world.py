@@ -247,7 +247,56 @@ class World:
         as soon as it is known (its new one when it plans).
         """
         try:
-            return await self._thinking(gw, agent, events, now, wish, activity)
+            with call_context(run=self.run, step=self.step, item=agent.name):
+                action = agent.scratch.action
+                # Someone waited for was busy; once the wait is over, they may be approached.
+                done_waiting = action is not None and action.event[1] == "waits for" and action.finished(now)
+                waited_for = action.event[2] if action is not None and done_waiting else None
+
+                def known(text: str) -> None:
+                    if not activity.done():
+                        activity.set_result(text)
+
+                async def plan() -> None:
+                    # A new day is planned at its first step (as the original does); a chat that
+                    # runs past midnight goes on, and the new day's actions start after it.
+                    try:
+                        new_day = agent.scratch.is_new_day(now)
+                        if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
+                            agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now,
+                                                                     self.places_for(agent), stream=agent.stream,
+                                                                     config=self.config, on_activity=known)  # fmt: skip
+                            agent.scratch.path, agent.scratch.path_set = [], False
+                        elif new_day:
+                            await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream,
+                                           config=self.config)  # fmt: skip
+                    finally:
+                        known(agent.doing())  # no new action: what it was doing
+
+                async def react() -> tuple[str, Agent] | None:
+                    noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
+                                             events, now, agent.trigger, config=self.config)  # fmt: skip
+                    # Only what was newly noticed can prompt a reaction: an agent does not
+                    # reconsider the same person doing the same thing every 10 seconds.
+                    fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
+                    reaction = await self._consider_reacting(gw, agent, events, now, fresh, doing=await activity)
+                    wish.set_result((agent, reaction[1]) if reaction and reaction[0] == "talk" else None)
+                    return reaction
+
+                # Perceiving and planning do not wait for each other (one chain of latencies,
+                # not two; perception learns the places in sight before its first call, so
+                # planning already knows them). Whether to talk is decided as soon as the new
+                # activity is known, while its place and details are still being chosen. Then
+                # reflection, as in the original's order (perceive, plan and react, reflect).
+                reaction, _ = await asyncio.gather(react(), plan())
+                if agent.trigger.should_reflect(self.config.reflection.threshold):
+                    try:
+                        if self.config.reflection.enabled:
+                            await reflect(gw, agent.identity, agent.stream, now, config=self.config)
+                    finally:
+                        agent.trigger.reset()
+                agent.scratch.now = now
+                return reaction
         except BaseException as exc:
             for future in (wish, activity):
                 if not future.done():
@@ -256,65 +305,6 @@ class World:
         finally:
             if not wish.done():
                 wish.set_result(None)
-
-    async def _thinking(
-        self,
-        gw: ModelGateway,
-        agent: Agent,
-        events: dict[Tile, list[WorldEvent]],
-        now: datetime,
-        wish: asyncio.Future[tuple[Agent, Agent] | None],
-        activity: asyncio.Future[str],
-    ) -> tuple[str, Agent] | None:
-        with call_context(run=self.run, step=self.step, item=agent.name):
-            action = agent.scratch.action
-            # Someone waited for was busy; once the wait is over, they may be approached.
-            waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
-
-            def known(text: str) -> None:
-                if not activity.done():
-                    activity.set_result(text)
-
-            async def plan() -> None:
-                # A new day is planned at its first step (as the original does); a chat that
-                # runs past midnight goes on, and the new day's actions start after it.
-                try:
-                    new_day = agent.scratch.is_new_day(now)
-                    if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
-                        agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now,
-                                                                 self.places_for(agent), stream=agent.stream,
-                                                                 config=self.config, on_activity=known)  # fmt: skip
-                        agent.scratch.path, agent.scratch.path_set = [], False
-                    elif new_day:
-                        await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream,
-                                       config=self.config)  # fmt: skip
-                finally:
-                    known(agent.doing())  # no new action: what it was doing
-
-            async def react() -> tuple[str, Agent] | None:
-                noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
-                                         events, now, agent.trigger, config=self.config)  # fmt: skip
-                # Only what was newly noticed can prompt a reaction: an agent does not
-                # reconsider the same person doing the same thing every 10 seconds.
-                fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
-                reaction = await self._consider_reacting(gw, agent, events, now, fresh, doing=await activity)
-                wish.set_result((agent, reaction[1]) if reaction and reaction[0] == "talk" else None)
-                return reaction
-
-            # Perceiving and planning do not wait for each other (one chain of latencies,
-            # not two; perception learns the places in sight before its first call, so
-            # planning already knows them). Whether to talk is decided as soon as the new
-            # activity is known, while its place and details are still being chosen. Then
-            # reflection, as in the original's order (perceive, plan and react, reflect).
-            reaction, _ = await asyncio.gather(react(), plan())
-            if agent.trigger.should_reflect(self.config.reflection.threshold):
-                try:
-                    if self.config.reflection.enabled:
-                        await reflect(gw, agent.identity, agent.stream, now, config=self.config)
-                finally:
-                    agent.trigger.reset()
-            agent.scratch.now = now
-            return reaction
 
     async def _consider_reacting(
         self,

@@ -220,10 +220,9 @@ async def test_a_chat_is_everyones_action_and_the_plans_interruption(maze, monke
     assert isabella.scratch.action.description == "wiping the counter" and maria.name in isabella.scratch.chat.cooldown
 
 
-async def test_a_conversation_starts_while_the_speakers_places_are_chosen(maze):
-    """Once everyone has decided whether to talk, a pair's conversation starts beside its
-    speakers' place, object and details calls; it changes their actions only after
-    their thinking is done, so the chat is what they do, not the plan's new action."""
+async def a_step_where_both_plan(maze):
+    """Isabella and Maria side by side, both starting a new action this step (50 ms a call);
+    returns them and the step's model calls (embeddings left out)."""
     gw = routed_gateway(GOOD, delay=0.05)
     world, (isabella, maria) = pair_at_the_cafe(maze, START)
     for agent in (isabella, maria):
@@ -231,7 +230,14 @@ async def test_a_conversation_starts_while_the_speakers_places_are_chosen(maze):
         agent.scratch.hourly_schedule = []
     world.agents.pop("Klaus Mueller", None)
     await world.advance(gw)
-    traces = [t for t in gw.recorder.traces if t.kind != "embed"]
+    return (isabella, maria), [t for t in gw.recorder.traces if t.kind != "embed"]
+
+
+async def test_a_conversation_starts_while_the_speakers_places_are_chosen(maze):
+    """Once everyone has decided whether to talk, a pair's conversation starts beside its
+    speakers' place, object and details calls; it changes their actions only after
+    their thinking is done, so the chat is what they do, not the plan's new action."""
+    (isabella, maria), traces = await a_step_where_both_plan(maze)
     first_talk = min(t.created - t.seconds for t in traces if t.purpose == "converse.relationship")
     last_details = max(t.created for t in traces if t.purpose == "plan.details")
     assert first_talk < last_details
@@ -273,14 +279,7 @@ async def test_a_pair_the_pairing_drops_asks_nothing_it_uses(maze):
 async def test_whether_to_talk_is_decided_while_the_new_actions_place_is_chosen(maze):
     """The decision sees the new activity as soon as it is known, and its call runs
     beside the place, object and details calls instead of after them."""
-    gw = routed_gateway(GOOD, delay=0.05)
-    world, (isabella, maria) = pair_at_the_cafe(maze, START)
-    for agent in (isabella, maria):
-        agent.scratch.action.minutes = 0  # finished: both plan a new action this step
-        agent.scratch.hourly_schedule = []
-    world.agents.pop("Klaus Mueller", None)
-    await world.advance(gw)
-    traces = [t for t in gw.recorder.traces if t.kind != "embed"]
+    (isabella, _), traces = await a_step_where_both_plan(maze)
     decide = next(t for t in traces if t.purpose == "react.decide" and t.item == isabella.name)
     details = next(t for t in traces if t.purpose == "plan.details" and t.item == isabella.name)
     location = next(t for t in traces if t.purpose == "plan.location" and t.item == isabella.name)
