@@ -18,4 +18,4 @@ class ReverieConfig(AppConfig):
         from reverie.engine import int8_kernel
 
         kernel = int8_kernel.load()
-        stdout.write(f"int8 kernel:    {kernel.path if kernel else 'not built (using torch), see the log'}")
+        stdout.write(f"int8 kernel:    {kernel.path if kernel else 'torch (' + int8_kernel.why_not() + ')'}")

@@ -755,9 +755,8 @@ def load_history(sim: Simulation, path: str, *, gateway: Any = None) -> int:
 
 def _save_memories_only(session: Session) -> None:
     store = get_vector_store()
-    rows = [row for name in session.world.agents
-            for row in _new_memory_rows(session, name, step=session.sim.step, store=store)]  # fmt: skip
-    MemoryNode.objects.bulk_create(rows, batch_size=500)
+    for name in session.world.agents:
+        _store_new_memories(session, name, step=session.sim.step, store=store)
 
 
 def _store_new_memories(session: Session, name: str, *, step: int, store: Any) -> None:

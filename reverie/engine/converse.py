@@ -435,13 +435,11 @@ async def remember_conversation(
     pairs = ((first, second), (second, first))
     given = memos
 
-    async def memo_of(i: int) -> str | None:
-        me, other = pairs[i]
-        return given[i] if given is not None else await _memo(gw, me, other, convo, config)
+    async def the_memos() -> list[str | None]:
+        return list(given) if given is not None else await write_memos(gw, convo, first, second, config=config)
 
     # The summary and the memos do not need each other: side by side.
-    convo.summary, *written = await asyncio.gather(_summary_of(gw, convo, first, second, config), memo_of(0),
-                                                   memo_of(1))  # fmt: skip
+    convo.summary, written = await asyncio.gather(_summary_of(gw, convo, first, second, config), the_memos())
     topic = convo.summary.removeprefix("conversing ")
     notes = [
         memo or f"{me.name} talked with {other.name} {topic}" for memo, (me, other) in zip(written, pairs, strict=True)

@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ SOURCE = Path(__file__).with_name("int8_kernel.c")
 PATHS = {2: "avx512-vnni", 1: "avx2"}
 
 _lock = threading.Lock()
-_state: dict[str, Int8Kernel | None] = {}
+_state: dict[str, Any] = {}  # "kernel": the kernel or None, "why": why None
 
 
 class Int8Kernel:
@@ -81,11 +82,27 @@ class Int8Kernel:
 
 def load() -> Int8Kernel | None:
     """The kernel for this machine, built and self-tested once per process; None when
-    it cannot be had (see the module docstring)."""
+    it cannot be had (`why_not()` says why; see the module docstring)."""
     with _lock:
         if "kernel" not in _state:
-            _state["kernel"] = _build() if os.environ.get("REVERIE_NATIVE", "1") != "0" else None
+            _state["kernel"], _state["why"] = None, ""
+            try:
+                if os.environ.get("REVERIE_NATIVE", "1") == "0":
+                    raise _NotBuilt("REVERIE_NATIVE=0")
+                _state["kernel"] = _build()
+            except _NotBuilt as exc:
+                _state["why"] = str(exc)
+                log.info("int8 kernel not used (%s); retrieval uses torch's", exc)
         return _state["kernel"]
+
+
+def why_not() -> str:
+    """Why `load()` gave None ("" when it gave a kernel or was not called yet)."""
+    return str(_state.get("why", ""))
+
+
+class _NotBuilt(Exception):
+    pass
 
 
 def _cpu_flags() -> str:
@@ -114,9 +131,9 @@ def _cache_dir() -> Path:
     return fallback
 
 
-def _build() -> Int8Kernel | None:
+def _build() -> Int8Kernel:
     if platform.machine().lower() not in ("x86_64", "amd64"):
-        return None  # the vector paths are x86 ones
+        raise _NotBuilt(f"the vector paths are x86 ones, this is {platform.machine()}")
     command = [*shlex.split(os.environ.get("CC", "cc")), "-O3", "-march=native", "-shared", "-fPIC"]
     source = SOURCE.read_bytes()
     key = hashlib.sha256(b"\0".join([source, " ".join(command).encode(), _cpu_flags().encode()])).hexdigest()[:20]
@@ -129,18 +146,18 @@ def _build() -> Int8Kernel | None:
             build = [*command, "-o", str(partial), str(SOURCE)]
             done = subprocess.run(build, capture_output=True, text=True, timeout=120, check=False)
             if done.returncode != 0:
-                log.info("int8 kernel not built (%s): %s", " ".join(command), done.stderr.strip()[-500:])
                 partial.unlink(missing_ok=True)
-                return None
+                raise _NotBuilt(f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}")
             os.replace(partial, target)
         library = ctypes.CDLL(str(target))
         if int(library.int8_cosines_path()) not in PATHS:
-            return None  # no vector path on this CPU: torch's kernel is as good
+            raise _NotBuilt("this CPU has neither AVX-512 VNNI nor AVX2")
         kernel = Int8Kernel(library)
     except (OSError, subprocess.SubprocessError, AttributeError) as exc:
-        log.info("int8 kernel unavailable (%s); using torch's", exc)
-        return None
-    return kernel if _self_test(kernel) else None
+        raise _NotBuilt(str(exc)) from None
+    if not _self_test(kernel):
+        raise _NotBuilt(f"the {kernel.path} build failed its self-test")
+    return kernel
 
 
 def _self_test(kernel: Int8Kernel) -> bool:
@@ -158,6 +175,5 @@ def _self_test(kernel: Int8Kernel) -> bool:
         kernel.cosines(queries, np.ones(nq, np.float32), codes, rowsum, np.ones(rows, np.float32), out)
         want = queries.astype(np.int64) @ codes.astype(np.int64).T
         if not np.array_equal(out.astype(np.int64), want):
-            log.warning("int8 kernel failed its self-test (%s); using torch's", kernel.path)
             return False
     return True

@@ -151,12 +151,7 @@ def min_max_normalise(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
         return values.copy()
-    low, high = float(values.min()), float(values.max())
-    if high - low <= 0.0:
-        return np.full(values.shape, 0.5)
-    scaled = values - low
-    scaled /= high - low
-    return scaled
+    return _normalise_between(values, float(values.min()), float(values.max()))
 
 
 def _focal_items(focal_points: FocalPoints) -> list[tuple[str, np.ndarray]]:
@@ -351,10 +346,10 @@ class _Components:
         if self.access.max() > self.now_code:  # an access "in the future" counts as now
             np.maximum(ages, 0, out=ages)
         # exp(age * log(decay) / unit) in float32. Its error: the exponent x is off by
-        # three float32 roundings (the age, the factor, the product), |x| * 1.8e-7, and exp adds a few units in the last
-        # place: raw * (|x| + 1) * 2.4e-7 <= 2.4e-7, since raw = e^x and e^x (1 - x) <= 1
-        # for x <= 0. Normalising divides that by the span; the margins below are
-        # twice the worst case.
+        # three float32 roundings (the age, the factor, the product), |x| * 1.8e-7, and
+        # exp adds a few units in the last place: raw * (|x| + 1) * 2.4e-7 <= 2.4e-7,
+        # since raw = e^x and e^x (1 - x) <= 1 for x <= 0. Normalising divides that by
+        # the span; the margins below are twice the worst case.
         scale = math.log(config.recency_decay) / config.recency_unit_seconds / 1e6
         base = scratch("retrieve.base", n, np.float32)
         np.copyto(base, ages, casting="unsafe")  # a plain cast: faster than casting inside the multiply
@@ -388,7 +383,8 @@ class _Components:
 
 
 def _normalise_between(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    """`min_max_normalise` with the min and max given (of a larger set), same arithmetic."""
+    """(v - low) / (high - low), all 0.5 when high == low: `min_max_normalise` with the
+    min and max given, so a few rows of a larger set get the same numbers as the whole."""
     values = np.asarray(values, dtype=np.float64)
     if high - low <= 0.0:
         return np.full(values.shape, 0.5)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -158,6 +159,22 @@ class World:
             )
             for agent in self.agents.values()
         }
+
+        def settle(name: str, task: asyncio.Future[Any]) -> None:
+            """An agent's thinking ended: whatever it had not told yet, it never will."""
+            told: tuple[asyncio.Future[Any], ...] = (wishes[name], activities[name])
+            for future in told:
+                if future.done():
+                    continue
+                if task.cancelled():
+                    future.cancel()
+                elif task.exception() is not None:
+                    future.set_exception(task.exception())  # type: ignore[arg-type]
+                else:
+                    future.set_result(None)
+
+        for name, thought in thinking.items():
+            thought.add_done_callback(functools.partial(settle, name))
         # Each speaker's first relationship summary is asked as soon as one of the two
         # decides to talk, while the others are still deciding (a pair the pairing then
         # drops has asked for nothing it uses: its calls are cancelled or wasted).
@@ -242,69 +259,59 @@ class World:
         """One agent's thinking in a step: perceive, plan, decide whether to react, reflect.
         Returns the reaction, ("talk" | "wait", other) or None.
 
-        `wish` gets (agent, other) as soon as the agent decides to talk, else None (or the
-        error that stopped the thinking); `activity` gets the agent's activity this step
-        as soon as it is known (its new one when it plans).
+        `wish` gets (agent, other) as soon as the agent decides to talk, else None;
+        `activity` gets the agent's activity this step as soon as it is known (its new
+        one when it plans). If the thinking stops first, `_advance` settles them.
         """
-        try:
-            with call_context(run=self.run, step=self.step, item=agent.name):
-                action = agent.scratch.action
-                # Someone waited for was busy; once the wait is over, they may be approached.
-                done_waiting = action is not None and action.event[1] == "waits for" and action.finished(now)
-                waited_for = action.event[2] if action is not None and done_waiting else None
+        with call_context(run=self.run, step=self.step, item=agent.name):
+            action = agent.scratch.action
+            # Someone waited for was busy; once the wait is over, they may be approached.
+            waited_for = action.event[2] if action and action.event[1] == "waits for" and action.finished(now) else None
 
-                def known(text: str) -> None:
-                    if not activity.done():
-                        activity.set_result(text)
+            def known(text: str) -> None:
+                if not activity.done():
+                    activity.set_result(text)
 
-                async def plan() -> None:
-                    # A new day is planned at its first step (as the original does); a chat that
-                    # runs past midnight goes on, and the new day's actions start after it.
-                    try:
-                        new_day = agent.scratch.is_new_day(now)
-                        if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
-                            agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now,
-                                                                     self.places_for(agent), stream=agent.stream,
-                                                                     config=self.config, on_activity=known)  # fmt: skip
-                            agent.scratch.path, agent.scratch.path_set = [], False
-                        elif new_day:
-                            await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream,
-                                           config=self.config)  # fmt: skip
-                    finally:
-                        known(agent.doing())  # no new action: what it was doing
+            async def plan() -> None:
+                # A new day is planned at its first step (as the original does); a chat that
+                # runs past midnight goes on, and the new day's actions start after it.
+                try:
+                    new_day = agent.scratch.is_new_day(now)
+                    if action is None or action.finished(now) or (new_day and not agent.scratch.chat.partner):
+                        agent.scratch.action = await next_action(gw, agent.identity, agent.scratch, now,
+                                                                 self.places_for(agent), stream=agent.stream,
+                                                                 config=self.config, on_activity=known)  # fmt: skip
+                        agent.scratch.path, agent.scratch.path_set = [], False
+                    elif new_day:
+                        await plan_day(gw, agent.identity, agent.scratch, now, stream=agent.stream,
+                                       config=self.config)  # fmt: skip
+                finally:
+                    known(agent.doing())  # no new action: what it was doing
 
-                async def react() -> tuple[str, Agent] | None:
-                    noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
-                                             events, now, agent.trigger, config=self.config)  # fmt: skip
-                    # Only what was newly noticed can prompt a reaction: an agent does not
-                    # reconsider the same person doing the same thing every 10 seconds.
-                    fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
-                    reaction = await self._consider_reacting(gw, agent, events, now, fresh, doing=await activity)
-                    wish.set_result((agent, reaction[1]) if reaction and reaction[0] == "talk" else None)
-                    return reaction
-
-                # Perceiving and planning do not wait for each other (one chain of latencies,
-                # not two; perception learns the places in sight before its first call, so
-                # planning already knows them). Whether to talk is decided as soon as the new
-                # activity is known, while its place and details are still being chosen. Then
-                # reflection, as in the original's order (perceive, plan and react, reflect).
-                reaction, _ = await asyncio.gather(react(), plan())
-                if agent.trigger.should_reflect(self.config.reflection.threshold):
-                    try:
-                        if self.config.reflection.enabled:
-                            await reflect(gw, agent.identity, agent.stream, now, config=self.config)
-                    finally:
-                        agent.trigger.reset()
-                agent.scratch.now = now
+            async def react() -> tuple[str, Agent] | None:
+                noticed = await perceive(gw, agent.identity, agent.scratch, agent.stream, agent.spatial, self.town,
+                                         events, now, agent.trigger, config=self.config)  # fmt: skip
+                # Only what was newly noticed can prompt a reaction: an agent does not
+                # reconsider the same person doing the same thing every 10 seconds.
+                fresh = {n.subject for n in noticed} | ({waited_for} if waited_for else set())
+                reaction = await self._consider_reacting(gw, agent, events, now, fresh, doing=await activity)
+                wish.set_result((agent, reaction[1]) if reaction and reaction[0] == "talk" else None)
                 return reaction
-        except BaseException as exc:
-            for future in (wish, activity):
-                if not future.done():
-                    future.set_exception(exc)
-            raise
-        finally:
-            if not wish.done():
-                wish.set_result(None)
+
+            # Perceiving and planning do not wait for each other (one chain of latencies,
+            # not two; perception learns the places in sight before its first call, so
+            # planning already knows them). Whether to talk is decided as soon as the new
+            # activity is known, while its place and details are still being chosen. Then
+            # reflection, as in the original's order (perceive, plan and react, reflect).
+            reaction, _ = await asyncio.gather(react(), plan())
+            if agent.trigger.should_reflect(self.config.reflection.threshold):
+                try:
+                    if self.config.reflection.enabled:
+                        await reflect(gw, agent.identity, agent.stream, now, config=self.config)
+                finally:
+                    agent.trigger.reset()
+            agent.scratch.now = now
+            return reaction
 
     async def _consider_reacting(
         self,

@@ -540,12 +540,16 @@ def test_native_int8_kernel_is_optional(monkeypatch, tmp_path):
     assert copy.estimate(np.eye(1, 8, dtype=np.float32), None, kernel="native") is None
     torch_answer = copy.estimate(np.eye(1, 8, dtype=np.float32), None)  # "auto" falls back to torch's kernel
     assert torch_answer is not None and torch_answer[0].shape == (1, 40)
-    # No compiler: load() gives None and says why in the log, nothing raises.
+    # No compiler: load() gives None and says why, nothing raises.
+    monkeypatch.setitem(int8_kernel._state, "why", "")
     monkeypatch.delitem(int8_kernel._state, "kernel")
     monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
     monkeypatch.setenv("REVERIE_NATIVE_CACHE", str(tmp_path / "cache"))
     assert int8_kernel.load() is None
-    monkeypatch.setitem(int8_kernel._state, "kernel", None)
+    assert "no-such-compiler" in int8_kernel.why_not() or "x86" in int8_kernel.why_not()
+    monkeypatch.setenv("REVERIE_NATIVE", "0")
+    monkeypatch.delitem(int8_kernel._state, "kernel")
+    assert int8_kernel.load() is None and int8_kernel.why_not() == "REVERIE_NATIVE=0"
 
 
 @pytest.mark.parametrize("mode", ["hours", "rank"])
