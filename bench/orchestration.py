@@ -54,13 +54,15 @@ def chains(traces: list, step: int, delay: float) -> dict[str, float]:  # type: 
     An agent's calls are its own (item = its name) and those of the conversations it
     took part in (item = "A & B"). Overlapping calls (run concurrently) count once: the
     busy time is the union of the calls' intervals, divided by the latency. The largest
-    value is the step's critical path if nothing else made anyone wait.
+    value is the step's critical path if nothing else made anyone wait. A trace is made
+    when its call is asked for (`created`) and counts the time inside the backend
+    (`seconds`): the interval is (created, created + seconds).
     """
     spans: dict[str, list[tuple[float, float]]] = {}
     for trace in traces:
         if trace.step != step or not trace.item:
             continue
-        interval = (trace.created - trace.seconds, trace.created)
+        interval = (trace.created, trace.created + trace.seconds)
         for name in trace.item.split(" & "):
             spans.setdefault(name, []).append(interval)
     depth: dict[str, float] = {}
@@ -80,9 +82,9 @@ def explain(traces: list, step: int, who: str) -> None:  # type: ignore[type-arg
     mine = [t for t in traces if t.step == step and who in t.item.split(" & ")]
     if not mine:
         return
-    origin = min(t.created - t.seconds for t in mine)
-    for trace in sorted(mine, key=lambda t: t.created - t.seconds):
-        start = trace.created - trace.seconds - origin
+    origin = min(t.created for t in mine)
+    for trace in sorted(mine, key=lambda t: t.created):
+        start = trace.created - origin
         print(f"      {start:6.2f} -> {start + trace.seconds:6.2f} s  {trace.purpose:24s} {trace.item}")
 
 

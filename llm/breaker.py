@@ -34,6 +34,7 @@ class CircuitBreaker:
         self.clock = clock
         self.reached = False  # the server answered at least once (any HTTP answer counts)
         self._events: deque[tuple[float, bool]] = deque()
+        self._failures = 0  # failed events in _events, kept as they come and go
         self._failing_since: float | None = None
         self._went_away = False
         self._last_fault = ""
@@ -57,9 +58,11 @@ class CircuitBreaker:
     def _add(self, ok: bool) -> None:
         now = self.clock()
         self._events.append((now, ok))
+        self._failures += not ok
+        # A running count, not a scan: a busy run keeps thousands of attempts in the window.
         while self._events and self._events[0][0] < now - self.window:
-            self._events.popleft()
-        failures = sum(1 for _, good in self._events if not good)
+            self._failures -= not self._events.popleft()[1]
+        failures = self._failures
         if failures < self.min_failures or failures < self.ratio * len(self._events):
             self._failing_since = None
         elif self._failing_since is None:
@@ -82,5 +85,6 @@ class CircuitBreaker:
     def reset(self) -> None:
         with self._lock:
             self._events.clear()
+            self._failures = 0
             self._failing_since = None
             self._went_away = False

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from environment.bulk import update_rows
 from environment.vectors.models import VectorItem
 from environment.vectors.store import get_vector_store
 from llm.context import call_context
@@ -581,11 +582,11 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
                 if node is not None:
                     row.data, row.last_accessed = node.to_dict(), _aware(node.last_accessed)
                     changed.append(row)
-            MemoryNode.objects.bulk_update(changed, ["data", "last_accessed"], batch_size=500)
+            update_rows(changed, ["data", "last_accessed"])
         PersonaSnapshot.objects.bulk_create(snapshots)
-        Persona.objects.bulk_update(list(session.personas.values()), ["scratch", "spatial", "trigger"])
+        update_rows(list(session.personas.values()), ["scratch", "spatial", "trigger"])
         if revised:
-            Persona.objects.bulk_update(revised, ["identity"])
+            update_rows(revised, ["identity"])
         sim.step = world.step
         sim.current_time = _aware(world.now)
         sim.save(update_fields=["step", "current_time", "updated"])

@@ -10,10 +10,12 @@ server (`grammar`) read, then none. Validation after decoding covers all cases.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 try:  # the HTTP client the openai package is built on (httpx2 from openai 3 on)
@@ -59,14 +61,27 @@ class OpenAIBackend(Backend):
         self.model_id = spec.target
         self.base_url = base_url or "https://api.openai.com/v1"
         self.default_concurrency = spec.option_int("concurrency", 16)
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed", max_retries=0)
         self._openai = openai
+        self._lock = threading.Lock()
+        self._clients: list[Any] = []  # every HTTP client made, to close
+        self._idle: list[Any] = []
+        # Streams and probes go through the openai client; a URL it refuses fails here.
+        self._shared = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed", max_retries=0)
+        self._url = str(self._shared.base_url).rstrip("/")
+        self._headers = {
+            "Authorization": f"Bearer {api_key or 'not-needed'}",
+            "Accept": "application/json",
+            "User-Agent": f"OpenAI/Python {openai.__version__}",
+        }
+        for header, value in (("OpenAI-Organization", self._shared.organization),
+                              ("OpenAI-Project", self._shared.project)):  # fmt: skip
+            if value:
+                self._headers[header] = value
         forced = spec.options.get("constrain")
         if forced and forced != "auto" and forced not in CHAT_MODES + COMPLETION_MODES:
             raise LLMConfigError(f"LLM_MODEL={spec.raw!r}: constrain={forced!r}; use auto, {', '.join(CHAT_MODES)}")
         self._chat_modes = [forced] if forced in CHAT_MODES else list(CHAT_MODES)
         self._completion_modes = [forced] if forced in COMPLETION_MODES else list(COMPLETION_MODES)
-        self._lock = threading.Lock()
         self._stream_usage = True  # ask streams for token usage until a server rejects the option
         api = spec.options.get("api", "chat")
         if api not in ("chat", "completions"):
@@ -75,15 +90,52 @@ class OpenAIBackend(Backend):
         self.prefers_chat = api == "chat"
 
     # -- requests and error mapping -----------------------------------------------
-    def _request(self, endpoint: Any, method: str = "create", **kwargs: Any) -> dict[str, Any]:
-        """One request through the openai client, every failure mapped to our errors.
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """An HTTP client used by one call at a time, taken from the idle ones (a new one
+        when all are busy) and given back after the call.
 
-        The body is parsed here rather than by the client, so a cut-off or non-JSON
-        body is a `bad_response` fault instead of a JSONDecodeError or a half-built
-        object (the client builds response objects without validating them).
+        One client per call in flight instead of one shared by all: a shared client's
+        connection pool scans (and polls the socket of) every idle connection each time
+        it places or releases a request, which at 64 calls in flight cost more CPU than
+        the rest of the request; each of these has one connection to scan.
         """
-        raw = self._call(getattr(endpoint.with_raw_response, method), **kwargs)
-        text = _body_text(raw)
+        with self._lock:
+            client = self._idle.pop() if self._idle else None
+        if client is None:
+            client = httpx.Client()
+            with self._lock:
+                self._clients.append(client)
+        try:
+            yield client
+        finally:
+            with self._lock:
+                self._idle.append(client)
+
+    def _post(self, path: str, body: dict[str, Any], *, timeout: float) -> Any:
+        """POST `body` as JSON to `path`; a transport failure or an error status is
+        raised as one of our errors, an answer is returned with its body read.
+
+        Plain HTTP rather than the openai client's typed endpoints, which walk every
+        message and schema to "transform" them and build their options as models:
+        two thirds of a call's CPU time, which delayed every other request of a busy
+        step (bench/orchestration.py). Streams and probes still go through the client.
+        """
+        with self._connection() as client:
+            try:
+                response = client.post(self._url + path, json=body, headers=self._headers, timeout=timeout)
+            except httpx.TimeoutException as exc:
+                raise self._timeout_fault(exc, timeout) from None
+            except httpx.HTTPError as exc:
+                raise _connection_fault(exc, self._where) from None
+        if response.status_code >= 400:
+            raise self._status_fault(response.status_code, response, _json_or_none(response), fallback=response.text)
+        return response
+
+    def _request(self, path: str, body: dict[str, Any], *, timeout: float) -> dict[str, Any]:
+        """POST one request and parse the answer here, so that a cut-off or non-JSON body
+        is a `bad_response` fault instead of a JSONDecodeError or a half-built object."""
+        text = _body_text(self._post(path, body, timeout=timeout))
         try:
             body = json.loads(text)
         except ValueError:
@@ -100,65 +152,70 @@ class OpenAIBackend(Backend):
     def _where(self) -> str:
         return f"LLM_BASE_URL={self.base_url}"
 
-    def _call(self, fn: Any, **kwargs: Any) -> Any:
+    def _call(self, request: Callable[[], Any], timeout: float) -> Any:
+        """`request()` through the openai client (streams, probes), every failure mapped
+        to our errors as `_post` maps them (`timeout` is the one it was given)."""
         o = self._openai
-        where = self._where
         try:
-            return fn(**kwargs)
+            return request()
         except o.APITimeoutError as exc:
-            if isinstance(exc.__cause__, httpx.ConnectTimeout):
-                raise RetryableError(
-                    f"cannot connect to {where} within {kwargs.get('timeout', 0):.0f}s; is the server running?",
-                    kind="refused",
-                ) from None
-            raise RetryableError(
-                f"{where}: no answer within {kwargs.get('timeout', 0):.0f}s (LLM_TIMEOUT)", kind="timeout"
-            ) from None
+            raise self._timeout_fault(exc.__cause__, timeout) from None
         except o.APIConnectionError as exc:
-            raise _connection_fault(exc.__cause__ or exc, where) from None
-        except o.RateLimitError as exc:
-            raise RetryableError(
-                f"{where} answered 429 too many requests", retry_after=_retry_after(exc), kind="rate_limited"
-            ) from None
-        except o.AuthenticationError:
-            raise LLMConfigError(f"{where} rejected the API key: set LLM_API_KEY") from None
-        except o.PermissionDeniedError:
-            raise LLMConfigError(f"{where} denied access for model {self.model_id!r}: check LLM_API_KEY") from None
-        except o.NotFoundError:
-            raise LLMConfigError(
-                f"{where} has no model {self.model_id!r} (or no such endpoint): check LLM_MODEL and LLM_BASE_URL"
-            ) from None
+            raise _connection_fault(exc.__cause__ or exc, self._where) from None
         except o.APIStatusError as exc:
-            status = exc.status_code
-            if status >= 500 or status in RETRY_STATUSES:
-                raise RetryableError(
-                    f"{where} answered {status}: {_status_text(exc)}",
-                    retry_after=_retry_after(exc),
-                    kind="server_error",
-                ) from None
-            if status in (400, 422):
-                raise RequestRejected(f"{where} rejected the request ({status}): {_status_text(exc)}") from None
-            raise LLMError(f"{where} answered {status}: {_status_text(exc)}") from None
+            raise self._status_fault(exc.status_code, exc.response, exc.body, fallback=_first_line(exc)) from None
         except httpx.HTTPError as exc:  # the client let a transport error through
-            raise _connection_fault(exc, where) from None
+            raise _connection_fault(exc, self._where) from None
         except o.APIError as exc:  # anything else the client raises (e.g. a response it could not read)
-            raise RetryableError(f"{where} sent an unusable answer: {_first_line(exc)}", kind="bad_response") from None
+            raise RetryableError(
+                f"{self._where} sent an unusable answer: {_first_line(exc)}", kind="bad_response"
+            ) from None
+
+    def _timeout_fault(self, cause: BaseException | None, timeout: float) -> RetryableError:
+        if isinstance(cause, httpx.ConnectTimeout):
+            return RetryableError(
+                f"cannot connect to {self._where} within {timeout:.0f}s; is the server running?", kind="refused"
+            )
+        return RetryableError(f"{self._where}: no answer within {timeout:.0f}s (LLM_TIMEOUT)", kind="timeout")
+
+    def _status_fault(self, status: int, response: Any, body: Any, *, fallback: str) -> LLMError:
+        """The error for an answer with an error status (`body`: its JSON, if any)."""
+        where = self._where
+        if status == 429:
+            return RetryableError(
+                f"{where} answered 429 too many requests", retry_after=_retry_after(response), kind="rate_limited"
+            )
+        if status == 401:
+            return LLMConfigError(f"{where} rejected the API key: set LLM_API_KEY")
+        if status == 403:
+            return LLMConfigError(f"{where} denied access for model {self.model_id!r}: check LLM_API_KEY")
+        if status == 404:
+            return LLMConfigError(
+                f"{where} has no model {self.model_id!r} (or no such endpoint): check LLM_MODEL and LLM_BASE_URL"
+            )
+        text = _status_text(response, body, fallback)
+        if status >= 500 or status in RETRY_STATUSES:
+            return RetryableError(
+                f"{where} answered {status}: {text}", retry_after=_retry_after(response), kind="server_error"
+            )
+        if status in (400, 422):
+            return RequestRejected(f"{where} rejected the request ({status}): {text}")
+        return LLMError(f"{where} answered {status}: {text}")
 
     # -- calls -------------------------------------------------------------------
     def complete(
         self, prompt: str, *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
     ) -> list[Generation]:
         def build(mode: str) -> dict[str, Any]:
-            kwargs = self._sampling(params, n, timeout)
+            body = {"model": self.model_id, "prompt": prompt, **self._sampling(params, n)}
             if schema is not None and mode == "extra":
-                extra: dict[str, Any] = {"json_schema": schema, "guided_json": schema}
+                body.update(json_schema=schema, guided_json=schema)
                 gbnf = _gbnf_for(schema)
                 if gbnf:
-                    extra["grammar"] = gbnf
-                kwargs["extra_body"] = extra
-            return {"model": self.model_id, "prompt": prompt, **kwargs}
+                    body["grammar"] = gbnf
+            return body
 
-        body = self._with_modes(self._completion_modes, schema, self._client.completions, build)
+        body = self._with_modes(self._completion_modes, schema, "/completions", build, timeout)
         texts = [
             (i, _field(c, "text", self._where), c.get("finish_reason") or "stop")
             for i, c in _choices(body, self._where)
@@ -169,20 +226,15 @@ class OpenAIBackend(Backend):
         self, messages: list[Message], *, params: GenParams, n: int, schema: dict[str, Any] | None, timeout: float
     ) -> list[Generation]:
         def build(mode: str) -> dict[str, Any]:
-            kwargs = self._sampling(params, n, timeout)
-            # The format rides in extra_body: the same JSON on the wire, but the client
-            # does not walk the schema to "transform" it (a third of a call's CPU time,
-            # which delays every other request of a busy step).
+            body = {"model": self.model_id, "messages": messages, **self._sampling(params, n)}
             if schema is not None and mode == "json_schema":
-                kwargs["extra_body"] = {"response_format": {
-                    "type": "json_schema",
-                    "json_schema": {"name": schema.get("title", "answer"), "schema": schema},
-                }}  # fmt: skip
+                name = schema.get("title", "answer")
+                body["response_format"] = {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
             elif schema is not None and mode == "json_object":
-                kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
-            return {"model": self.model_id, "messages": messages, **kwargs}
+                body["response_format"] = {"type": "json_object", "schema": schema}
+            return body
 
-        body = self._with_modes(self._chat_modes, schema, self._client.chat.completions, build)
+        body = self._with_modes(self._chat_modes, schema, "/chat/completions", build, timeout)
         texts = [
             (i, _field(c.get("message"), "content", self._where), c.get("finish_reason") or "stop")
             for i, c in _choices(body, self._where)
@@ -190,7 +242,7 @@ class OpenAIBackend(Backend):
         return _split_usage(texts, body.get("usage"))
 
     def embed(self, texts: list[str], *, model: str, timeout: float) -> list[list[float]]:
-        body = self._request(self._client.embeddings, model=model, input=texts, timeout=timeout)
+        body = self._request("/embeddings", {"model": model, "input": texts}, timeout=timeout)
         data = body.get("data")
         rows: list[tuple[int, list[float]]] = []
         if isinstance(data, list):
@@ -212,16 +264,19 @@ class OpenAIBackend(Backend):
 
         Usage is asked for with `stream_options.include_usage`; a server that rejects the
         option is asked again without it (and token counts are then estimated)."""
-        kwargs = self._sampling(params, 1, timeout)
+        kwargs = self._sampling(params, 1)
         kwargs["stream"] = True
         chat = kind == "chat"
-        endpoint = self._client.chat.completions if chat else self._client.completions
+        client = self._shared
+        endpoint = client.chat.completions if chat else client.completions
         body = {"messages": payload} if chat else {"prompt": payload}
         while True:
             if self._stream_usage:
                 kwargs["stream_options"] = {"include_usage": True}
             try:
-                response = self._call(endpoint.create, model=self.model_id, **body, **kwargs)
+                response = self._call(
+                    functools.partial(endpoint.create, model=self.model_id, timeout=timeout, **body, **kwargs), timeout
+                )
                 break
             except RequestRejected as exc:
                 if not self._stream_usage or "stream_options" not in str(exc):
@@ -276,19 +331,18 @@ class OpenAIBackend(Backend):
         """Does the server answer? GET /models: any 2xx, or a 404 from a server without
         that endpoint, means it is up; refused, dropped, timed out, 429 or 5xx mean not yet."""
         try:
-            self._call(self._client.models.with_raw_response.list, timeout=timeout)
+            self._call(functools.partial(self._shared.models.with_raw_response.list, timeout=timeout), timeout)
         except LLMConfigError:
             return  # it answered (401/403/404): up, whatever it thinks of us
 
     # -- helpers -----------------------------------------------------------------
     @staticmethod
-    def _sampling(params: GenParams, n: int, timeout: float) -> dict[str, Any]:
+    def _sampling(params: GenParams, n: int) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
             "n": n,
-            "timeout": timeout,
         }
         if params.stop:
             kwargs["stop"] = list(params.stop)
@@ -296,14 +350,21 @@ class OpenAIBackend(Backend):
             kwargs["seed"] = params.seed
         return kwargs
 
-    def _with_modes(self, modes: list[str], schema: dict[str, Any] | None, endpoint: Any, build: Any) -> dict[str, Any]:
+    def _with_modes(
+        self,
+        modes: list[str],
+        schema: dict[str, Any] | None,
+        path: str,
+        build: Callable[[str], dict[str, Any]],
+        timeout: float,
+    ) -> dict[str, Any]:
         """Try constraint modes in order; drop a mode for good once the server rejects it."""
         if schema is None:
-            return self._request(endpoint, **build("none"))
+            return self._request(path, build("none"), timeout=timeout)
         while True:
             mode = modes[0]
             try:
-                return self._request(endpoint, **build(mode))
+                return self._request(path, build(mode), timeout=timeout)
             except (RequestRejected, RetryableError) as exc:
                 # llama-cpp-python's server answers an unknown response_format with a
                 # 500 that names it: that is a rejection too, not an outage.
@@ -319,7 +380,11 @@ class OpenAIBackend(Backend):
         return f"openai:{self.model_id} at {self.base_url}"
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            clients, self._clients, self._idle = self._clients, [], []
+        for client in clients:
+            client.close()
+        self._shared.close()
 
 
 class RequestRejected(LLMError):
@@ -367,9 +432,8 @@ def _snippet(text: str) -> str:
     return repr(flat[:80] + ("..." if len(flat) > 80 else ""))
 
 
-def _status_text(exc: Any) -> str:
+def _status_text(response: Any, body: Any, fallback: str) -> str:
     """What the error body says: the title of a proxy's HTML page, or the JSON message."""
-    response = getattr(exc, "response", None)
     try:
         text = response.text if response is not None else ""
     except Exception:
@@ -378,18 +442,24 @@ def _status_text(exc: Any) -> str:
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
         name = " ".join(title.group(1).split()) if title else "no title"
         return f"an HTML error page ({name[:120]})"
-    body = getattr(exc, "body", None)
     if isinstance(body, dict):
         error = body.get("error")
         message = error.get("message") if isinstance(error, dict) else body.get("message") or error
         if message:
             return " ".join(str(message).split())[:300]
-    return _first_line(exc)
+    return " ".join(fallback.split())[:400] or "no details"
 
 
-def _retry_after(exc: Any) -> float | None:
+def _json_or_none(response: Any) -> Any:
     try:
-        value = exc.response.headers.get("retry-after")
+        return json.loads(response.text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _retry_after(response: Any) -> float | None:
+    try:
+        value = response.headers.get("retry-after")
         return float(value) if value is not None else None
     except (AttributeError, TypeError, ValueError):
         return None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,6 +75,38 @@ def _arena_of(address: str) -> str:
     return ":".join(address.split(":")[:3])
 
 
+@dataclass(frozen=True)
+class _View:
+    """What a square of tiles shows, worked out once per town, centre and radius (a
+    town's places do not move): each tile with its arena, in `visible_tiles` order, and
+    the places to learn (each address of two colons or more, once, in that order)."""
+
+    arena: str
+    tiles: tuple[tuple[Tile, str], ...]
+    places: tuple[str, ...]
+
+
+_VIEWS: weakref.WeakKeyDictionary[object, dict[tuple[Tile, int], _View]] = weakref.WeakKeyDictionary()
+
+
+def _view(tiles: TileMap, center: Tile, radius: int) -> _View:
+    try:
+        views = _VIEWS.setdefault(tiles, {})
+    except TypeError:  # a map that cannot be weakly referenced (or hashed): not cached
+        views = {}
+    view = views.get((center, radius))
+    if view is None:
+        addresses = [((x, y), tiles.address_at(x, y)) for x, y in visible_tiles(tiles, center, radius)]
+        places = dict.fromkeys(address for _, address in addresses if address.count(":") >= 2)
+        view = _View(
+            arena=_arena_of(tiles.address_at(*center)),
+            tiles=tuple((tile, _arena_of(address)) for tile, address in addresses),
+            places=tuple(places),
+        )
+        views[(center, radius)] = view
+    return view
+
+
 def attend(
     tiles: TileMap,
     me: str,
@@ -85,16 +118,16 @@ def attend(
     spatial: SpatialMemory | None = None,
 ) -> list[WorldEvent]:
     """Steps 1-2: the nearest events in the agent's arena (learning places on the way)."""
-    my_arena = _arena_of(tiles.address_at(*center))
-    seen: list[tuple[float, WorldEvent]] = []
-    for x, y in visible_tiles(tiles, center, radius):
-        address = tiles.address_at(x, y)
-        if spatial is not None and address.count(":") >= 2:
+    view = _view(tiles, center, radius)
+    if spatial is not None:
+        for address in view.places:
             spatial.learn(address)
-        for event in events_by_tile.get((x, y), ()):
-            if event.subject == me or _arena_of(address) != my_arena:
+    seen: list[tuple[float, WorldEvent]] = []
+    for tile, arena in view.tiles:
+        for event in events_by_tile.get(tile, ()):
+            if event.subject == me or arena != view.arena:
                 continue
-            seen.append((math.dist(center, (x, y)), event))
+            seen.append((math.dist(center, tile), event))
     seen.sort(key=lambda pair: (pair[0], pair[1].description))
     unique: dict[tuple[str, str, str], WorldEvent] = {}
     for _, event in seen:

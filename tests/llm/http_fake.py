@@ -44,13 +44,20 @@ class FakeOpenAIServer:
     def __init__(self) -> None:
         self.script: list[tuple[int, dict[str, Any] | bytes, dict[str, str]]] = []
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        # Per POST: its headers, and the client's port (one port per connection).
+        self.headers: list[dict[str, str]] = []
+        self.ports: list[int] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as model servers do
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 outer.requests.append((self.path, body))
+                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
+                outer.ports.append(self.client_address[1])
                 status, payload, headers = outer.script.pop(0) if outer.script else (500, {"error": "empty"}, {})
                 headers = dict(headers)
                 delay = float(headers.pop("x-fake-delay", 0))

@@ -1,6 +1,7 @@
 """The openai backend over real HTTP: error mapping, retries, constraint fallback."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pydantic import BaseModel
@@ -35,6 +36,31 @@ def test_chat_structured_uses_json_schema_response_format():
     assert body["messages"] == [{"role": "user", "content": "What do bees make?"}]
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["schema"]["properties"]["answer"]["type"] == "string"
+
+
+def test_requests_carry_the_key_and_calls_in_flight_each_have_a_connection_reused_after():
+    """Each call in flight has an HTTP client (and connection) of its own, taken from the
+    idle ones: 4 at once open 4 connections, the 4 after them reuse those."""
+    with FakeOpenAIServer() as srv:
+        for _ in range(4):
+            srv.add(200, chat_body('{"answer": "a"}'), x_fake_delay="0.3")
+        for _ in range(4):
+            srv.add(200, chat_body('{"answer": "b"}'))
+        gw = build_gateway("openai:m", base_url=srv.base_url, api_key="sk-test", timeout=5, concurrency=4,
+                           cache_policy="off")  # fmt: skip
+
+        def ask(_: int) -> str:
+            return gw.structured(Answer, prompt="?", fallback=Answer(answer="?"), purpose="t").value.answer
+
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(ask, range(4)))
+        after = [ask(i) for i in range(4)]
+        gw.close()
+    assert together == ["a"] * 4 and after == ["b"] * 4
+    assert len(set(srv.ports[:4])) == 4  # at once: a connection each
+    assert set(srv.ports[4:]) <= set(srv.ports[:4])  # after: the same connections again
+    assert {h["authorization"] for h in srv.headers} == {"Bearer sk-test"}
+    assert all(h["content-type"] == "application/json" for h in srv.headers)
 
 
 def test_server_without_json_schema_support_is_asked_again_more_simply():

@@ -49,6 +49,29 @@ def test_breaker_stays_closed_while_enough_calls_succeed():
     assert not breaker.is_open  # 50% failures is a flaky server, not a dead one
 
 
+def test_breaker_forgets_failures_that_left_the_window():
+    """It keeps a running count of the window's failures: the ones that age out of the
+    window, or are reset, must stop counting."""
+    clock = Clock()
+    breaker = CircuitBreaker(window=60, clock=clock)
+    for second in range(10):
+        clock.now = second
+        breaker.record_fault("server_error")
+    clock.now = 100
+    breaker.record_success()  # the early failures are out of the window now
+    for second in (101, 102, 170):
+        clock.now = second
+        breaker.record_fault("server_error")
+    assert not breaker.is_open  # one or two failures in any window: fewer than min_failures
+    breaker.reset()
+    for second in (171, 172):
+        clock.now = second
+        breaker.record_fault("server_error")
+    clock.now = 232
+    breaker.record_fault("server_error")
+    assert not breaker.is_open  # two failures in the window since 172: the reset forgot the rest
+
+
 def test_breaker_opens_at_once_when_a_server_that_answered_refuses_connections():
     breaker = CircuitBreaker(window=60)
     breaker.record_fault("refused")

@@ -50,6 +50,29 @@ def test_attention_keeps_the_nearest_events_in_the_own_arena():
     assert spatial.knows("w:Hobbs Cafe:kitchen:stove") and spatial.knows("w:Hobbs Cafe:cafe")
 
 
+class Library(TwoRooms):
+    """TwoRooms with other names: a town of its own at the same coordinates."""
+
+    def address_at(self, x: int, y: int) -> str:
+        return super().address_at(x, y).replace("Hobbs Cafe", "Library")
+
+
+def test_what_a_spot_shows_is_worked_out_once_per_town_and_still_learned_by_everyone():
+    """A town's view from a tile is kept (its places do not move): every agent standing
+    there still learns the places, and another town at the same coordinates has its own."""
+    cafe, library = TwoRooms(), Library()
+    events = {(2, 2): [ev((2, 2), "Klaus Mueller", "Klaus is reading")]}
+    first, second, third = SpatialMemory(), SpatialMemory(), SpatialMemory()
+    assert [e.subject for e in attend(cafe, "Isabella Rodriguez", (1, 2), events, radius=8, bandwidth=2,
+                                      spatial=first)] == ["Klaus Mueller"]  # fmt: skip
+    moved = {(3, 2): [ev((3, 2), "Maria Lopez", "Maria is studying")]}  # events are not part of the view
+    assert [e.subject for e in attend(cafe, "Isabella Rodriguez", (1, 2), moved, radius=8, bandwidth=2,
+                                      spatial=second)] == ["Maria Lopez"]  # fmt: skip
+    attend(library, "Isabella Rodriguez", (1, 2), events, radius=8, bandwidth=2, spatial=third)
+    assert first.to_dict() == second.to_dict() and first.knows("w:Hobbs Cafe:kitchen:stove")
+    assert third.knows("w:Library:kitchen:stove") and not third.knows("w:Hobbs Cafe:cafe")
+
+
 async def test_new_events_are_rated_in_one_call_and_stored():
     gw = routed_gateway({"rate how poignant": '{"ratings": [6]}'})
     stream, trigger = MemoryStream(), ReflectionTrigger(threshold=10)
