@@ -75,36 +75,43 @@ def _arena_of(address: str) -> str:
     return ":".join(address.split(":")[:3])
 
 
-@dataclass(frozen=True)
-class _View:
-    """What a square of tiles shows, worked out once per town, centre and radius (a
-    town's places do not move): each tile with its arena, in `visible_tiles` order, and
-    the places to learn (each address of two colons or more, once, in that order)."""
+class _TownCache:
+    """What perception works out about a town's tiles, kept because a town's places do
+    not move: each tile's arena, and the places a square of vision shows (each address
+    of two colons or more, once, in `visible_tiles` order). Small: strings the town
+    already holds, at most one entry per tile (and radius)."""
 
-    arena: str
-    tiles: tuple[tuple[Tile, str], ...]
-    places: tuple[str, ...]
-
-
-_VIEWS: weakref.WeakKeyDictionary[object, dict[tuple[Tile, int], _View]] = weakref.WeakKeyDictionary()
+    def __init__(self) -> None:
+        self.arenas: dict[Tile, str] = {}
+        self.places: dict[tuple[Tile, int], tuple[str, ...]] = {}
 
 
-def _view(tiles: TileMap, center: Tile, radius: int) -> _View:
+_TOWNS: weakref.WeakKeyDictionary[object, _TownCache] = weakref.WeakKeyDictionary()
+
+
+def _town_cache(tiles: TileMap) -> _TownCache:
     try:
-        views = _VIEWS.setdefault(tiles, {})
-    except TypeError:  # a map that cannot be weakly referenced (or hashed): not cached
-        views = {}
-    view = views.get((center, radius))
-    if view is None:
-        addresses = [((x, y), tiles.address_at(x, y)) for x, y in visible_tiles(tiles, center, radius)]
-        places = dict.fromkeys(address for _, address in addresses if address.count(":") >= 2)
-        view = _View(
-            arena=_arena_of(tiles.address_at(*center)),
-            tiles=tuple((tile, _arena_of(address)) for tile, address in addresses),
-            places=tuple(places),
-        )
-        views[(center, radius)] = view
-    return view
+        cache = _TOWNS.get(tiles)
+        if cache is None:
+            cache = _TOWNS[tiles] = _TownCache()
+        return cache
+    except TypeError:  # a map that cannot be weakly referenced (or hashed): nothing kept
+        return _TownCache()
+
+
+def _arena_at(cache: _TownCache, tiles: TileMap, tile: Tile) -> str:
+    arena = cache.arenas.get(tile)
+    if arena is None:
+        arena = cache.arenas[tile] = _arena_of(tiles.address_at(*tile))
+    return arena
+
+
+def _places_in_view(cache: _TownCache, tiles: TileMap, center: Tile, radius: int) -> tuple[str, ...]:
+    places = cache.places.get((center, radius))
+    if places is None:
+        addresses = (tiles.address_at(x, y) for x, y in visible_tiles(tiles, center, radius))
+        places = cache.places[(center, radius)] = tuple(dict.fromkeys(a for a in addresses if a.count(":") >= 2))
+    return places
 
 
 def attend(
@@ -117,20 +124,26 @@ def attend(
     bandwidth: int,
     spatial: SpatialMemory | None = None,
 ) -> list[WorldEvent]:
-    """Steps 1-2: the nearest events in the agent's arena (learning places on the way)."""
-    view = _view(tiles, center, radius)
+    """Steps 1-2: the nearest events in the agent's arena (learning places on the way).
+    Ties in distance go by description, then by tile (row by row)."""
+    cache = _town_cache(tiles)
     if spatial is not None:
-        for address in view.places:
+        for address in _places_in_view(cache, tiles, center, radius):
             spatial.learn(address)
-    seen: list[tuple[float, WorldEvent]] = []
-    for tile, arena in view.tiles:
-        for event in events_by_tile.get(tile, ()):
-            if event.subject == me or arena != view.arena:
-                continue
-            seen.append((math.dist(center, tile), event))
-    seen.sort(key=lambda pair: (pair[0], pair[1].description))
+    my_arena = _arena_at(cache, tiles, center)
+    cx, cy = center
+    seen: list[tuple[float, str, int, int, WorldEvent]] = []
+    # The town's events, not the square's tiles: a few dozen tiles have events, 289 are in view.
+    for (x, y), events in events_by_tile.items():
+        if abs(x - cx) > radius or abs(y - cy) > radius or not tiles.in_bounds(x, y):
+            continue
+        mine = [e for e in events if e.subject != me]
+        if mine and _arena_at(cache, tiles, (x, y)) == my_arena:
+            distance = math.dist(center, (x, y))
+            seen.extend((distance, e.description, y, x, e) for e in mine)
+    seen.sort(key=lambda item: item[:4])
     unique: dict[tuple[str, str, str], WorldEvent] = {}
-    for _, event in seen:
+    for *_, event in seen:
         unique.setdefault(event.triple, event)
     return list(unique.values())[:bandwidth]
 

@@ -57,7 +57,7 @@ class Library(TwoRooms):
         return super().address_at(x, y).replace("Hobbs Cafe", "Library")
 
 
-def test_what_a_spot_shows_is_worked_out_once_per_town_and_still_learned_by_everyone():
+def test_what_a_tile_shows_is_worked_out_once_per_town_and_still_learned_by_everyone():
     """A town's view from a tile is kept (its places do not move): every agent standing
     there still learns the places, and another town at the same coordinates has its own."""
     cafe, library = TwoRooms(), Library()
