@@ -73,6 +73,18 @@ def test_what_a_tile_shows_is_worked_out_once_per_town_and_still_learned_by_ever
     assert third.knows("w:Library:kitchen:stove") and not third.knows("w:Hobbs Cafe:cafe")
 
 
+def test_ties_in_distance_and_description_go_by_tile_row_by_row():
+    same = "someone is reading"
+    events = {
+        (2, 3): [ev((2, 3), "D", same)],
+        (2, 1): [ev((2, 1), "B", same)],
+        (0, 3): [ev((0, 3), "C", same)],
+        (0, 1): [ev((0, 1), "A", same)],
+    }
+    got = attend(TwoRooms(), "Isabella Rodriguez", (1, 2), events, radius=8, bandwidth=4)
+    assert [e.subject for e in got] == ["A", "B", "C", "D"]
+
+
 async def test_new_events_are_rated_in_one_call_and_stored():
     gw = routed_gateway({"rate how poignant": '{"ratings": [6]}'})
     stream, trigger = MemoryStream(), ReflectionTrigger(threshold=10)
