@@ -400,8 +400,7 @@ def _connection_fault(cause: BaseException, where: str) -> RetryableError:
     return RetryableError(f"{where} dropped the connection before the answer was complete ({detail})", kind="dropped")
 
 
-def _body_text(raw: Any) -> str:
-    response = getattr(raw, "http_response", raw)
+def _body_text(response: Any) -> str:
     try:
         return str(response.text)
     except (httpx.HTTPError, UnicodeDecodeError) as exc:
