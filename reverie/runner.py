@@ -151,6 +151,7 @@ class StepProgress:
         self._state: dict[str, Any] = {"running": False}
         self._sent: dict[str, Any] | None = None
         self._thread: threading.Thread | None = None
+        self._urgent: list[dict[str, Any]] = []  # states to send as they were (a step's begin and end)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -201,26 +202,27 @@ class StepProgress:
                 self._thread = threading.Thread(target=self._run, name=f"sim-{self.sim_pk}-progress", daemon=True)
                 self._thread.start()
             if urgent:
-                self._urgent = True
+                # As it is now: a fast step's first calls may finish before the sending
+                # thread runs, and the pages must still see the step begin at 0 calls.
+                self._urgent.append(dict(self._state))
         self._wake.set()
-
-    _urgent = False
 
     def _run(self) -> None:
         last = 0.0
         while True:
             self._wake.wait()
             with self._lock:
-                closed, urgent = self._closed, self._urgent
+                closed, urgent = self._closed, bool(self._urgent)
             if not urgent and not closed:
                 pause = self.interval - (time.monotonic() - last)
                 if pause > 0:
                     time.sleep(pause)  # throttle: the calls that finish meanwhile join this message
             with self._lock:
                 self._wake.clear()
-                self._urgent = False
-                state = dict(self._state)
-            if state != self._sent:
+                states, self._urgent = [*self._urgent, dict(self._state)], []
+            for state in states:
+                if state == self._sent:
+                    continue
                 try:
                     self.publish(self.sim_pk, state)
                 except Exception:

@@ -32,7 +32,7 @@ from pgvector.django import CosineDistance
 from environment.vectors.fields import FLOAT32_LE, vector_dim
 from environment.vectors.models import VectorItem
 
-__all__ = ["Hit", "NumpyVectorStore", "PgVectorStore", "VectorStore", "get_vector_store"]
+__all__ = ["Hit", "NumpyVectorStore", "PgVectorStore", "VectorBatch", "VectorStore", "get_vector_store"]
 
 VectorsLike = np.ndarray | Sequence[Sequence[float]] | Sequence[float]
 TimesLike = datetime | Sequence[datetime] | None
@@ -42,6 +42,19 @@ DELETIONS_TABLE = "vectors_vectoritem_deletions"  # created on SQLite by migrati
 _DELETE_BATCH = 500
 DEFAULT_PG_EXACT_BELOW = 10_000
 BLAS_MIN_ROWS = 32_768
+
+
+@dataclass(frozen=True)
+class VectorBatch:
+    """One owner's vectors for `VectorStore.add_many` (the arguments of `add`)."""
+
+    owner: str
+    kind: str
+    vectors: VectorsLike
+    texts: Sequence[str] | None = None
+    refs: Sequence[str] | None = None
+    metadata: Sequence[dict[str, Any]] | None = None
+    created_at: TimesLike = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,23 +244,47 @@ class VectorStore(ABC):
         `texts`, `refs` and `metadata` give one entry per vector; `created_at` is one
         datetime for all, one per vector, or None for now.
         """
-        _check_label(owner, name="owner", max_length=200)
-        _check_label(kind, name="kind", max_length=32)
-        matrix = _as_matrix(vectors)
+        batch = VectorBatch(owner, kind, vectors, texts=texts, refs=refs, metadata=metadata, created_at=created_at)
+        return self.add_many([batch])[0]
+
+    def add_many(self, batches: Sequence[VectorBatch]) -> list[list[int]]:
+        """`add` for several batches (owners) in one bulk insert; each batch's ids, in
+        order. A simulation step stores every agent's new memories this way: one
+        statement instead of one per agent."""
+        prepared = [self._prepare(batch) for batch in batches]
+        items = [item for _, _, _, batch_items in prepared for item in batch_items]
+        if not items:
+            return [[] for _ in batches]
+        created = VectorItem.objects.using(self.using).bulk_create(items)
+        all_ids = [item.pk for item in created]
+        if any(pk is None for pk in all_ids):  # pragma: no cover - every supported backend returns ids
+            raise RuntimeError(f"the {self.vendor} database did not return the ids of inserted rows")
+        out: list[list[int]] = []
+        start = 0
+        for batch, matrix, times, batch_items in prepared:
+            ids = all_ids[start : start + len(batch_items)]
+            start += len(batch_items)
+            if ids:
+                self._after_add(owner=batch.owner, kind=batch.kind, ids=ids, matrix=matrix, times=times)
+            out.append(ids)
+        return out
+
+    def _prepare(self, batch: VectorBatch) -> tuple[VectorBatch, np.ndarray, list[datetime], list[VectorItem]]:
+        _check_label(batch.owner, name="owner", max_length=200)
+        _check_label(batch.kind, name="kind", max_length=32)
+        matrix = _as_matrix(batch.vectors)
         n = matrix.shape[0]
-        texts_list = _per_row(texts, n, name="texts", default="")
-        refs_list = [str(ref) for ref in _per_row(refs, n, name="refs", default="")]
+        texts_list = _per_row(batch.texts, n, name="texts", default="")
+        refs_list = [str(ref) for ref in _per_row(batch.refs, n, name="refs", default="")]
         for ref in refs_list:
             if len(ref) > 100:
                 raise ValueError(f"ref {ref[:40]!r}... is {len(ref)} characters long; at most 100 fit")
-        meta_list = [dict(item or {}) for item in _per_row(metadata, n, name="metadata", default=dict)]
-        times = _times(created_at, n)
-        if n == 0:
-            return []
+        meta_list = [dict(item or {}) for item in _per_row(batch.metadata, n, name="metadata", default=dict)]
+        times = _times(batch.created_at, n)
         items = [
             VectorItem(
-                owner=owner,
-                kind=kind,
+                owner=batch.owner,
+                kind=batch.kind,
                 ref=refs_list[i],
                 text=texts_list[i],
                 metadata=meta_list[i],
@@ -256,12 +293,7 @@ class VectorStore(ABC):
             )
             for i in range(n)
         ]
-        created = VectorItem.objects.using(self.using).bulk_create(items)
-        ids = [item.pk for item in created]
-        if any(pk is None for pk in ids):  # pragma: no cover - every supported backend returns ids
-            raise RuntimeError(f"the {self.vendor} database did not return the ids of inserted rows")
-        self._after_add(owner=owner, kind=kind, ids=ids, matrix=matrix, times=times)
-        return ids
+        return batch, matrix, times, items
 
     @abstractmethod
     def search(

@@ -332,6 +332,9 @@ class MemoryStream:
         self._columns = _Columns()
         self._candidate_cache: dict[tuple[Any, ...], Candidates] = {}
         self._candidate_cache_version = -1
+        # Ids whose last_accessed changed since the owner last saved them (`saved_access`):
+        # a save writes those, without comparing every node of a long stream.
+        self._touched: set[int] = set()
 
     # -- adding ---------------------------------------------------------------------
 
@@ -644,6 +647,16 @@ class MemoryStream:
         for node in nodes:
             node.last_accessed = when
             columns.access[columns.position[node.id]] = code
+        self._touched.update(node.id for node in nodes)
+
+    def touched(self) -> set[int]:
+        """Ids of the nodes touched since `saved_access` was last called (a copy)."""
+        return set(self._touched)
+
+    def saved_access(self, node_ids: Iterable[int]) -> None:
+        """The access times of these nodes are saved: they are no longer `touched` (until
+        touched again)."""
+        self._touched.difference_update(node_ids)
 
     def expire(self, now: datetime) -> list[MemoryNode]:
         """Hide the nodes whose expiration is at or before `now`; return them.

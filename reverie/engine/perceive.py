@@ -109,8 +109,13 @@ def _arena_at(cache: _TownCache, tiles: TileMap, tile: Tile) -> str:
 def _places_in_view(cache: _TownCache, tiles: TileMap, center: Tile, radius: int) -> tuple[str, ...]:
     places = cache.places.get((center, radius))
     if places is None:
-        addresses = (tiles.address_at(x, y) for x, y in visible_tiles(tiles, center, radius))
-        places = cache.places[(center, radius)] = tuple(dict.fromkeys(a for a in addresses if a.count(":") >= 2))
+        in_square = getattr(tiles, "places_in_square", None)
+        if in_square is not None:  # a Maze: one array lookup instead of one per tile (0.5 -> 0.03 ms)
+            places = tuple(in_square(center, radius))
+        else:
+            addresses = (tiles.address_at(x, y) for x, y in visible_tiles(tiles, center, radius))
+            places = tuple(dict.fromkeys(a for a in addresses if a.count(":") >= 2))
+        cache.places[(center, radius)] = places
     return places
 
 

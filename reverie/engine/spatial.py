@@ -121,6 +121,15 @@ class SpatialMemory:
             for arena in arenas
         ]
 
+    def arena_objects(self, world: str) -> dict[tuple[str, str], list[str]]:
+        """(sector, arena) -> its known objects, for every arena known in `world`, in
+        learning order (`arena_paths` and `objects` at once, for planning's place lists)."""
+        return {
+            (sector, arena): list(objects or ())
+            for sector, arenas in self._tree.get(_check_name(world, "world"), {}).items()
+            for arena, objects in arenas.items()
+        }
+
     def addresses(self) -> Iterator[str]:
         """Every known leaf address (the deepest known part of each branch)."""
         for world, sectors in self._tree.items():

@@ -130,12 +130,12 @@ class World:
         home = _arena_label(agent.identity.living_area) or "home: home"
         here = self.town.address_at(*agent.scratch.tile) if agent.scratch.tile else agent.identity.living_area
         current = _arena_label(here) or home
-        arenas = [f"{s}: {a}" for s, a in agent.spatial.arena_paths(world)]
+        known = agent.spatial.arena_objects(world)
+        arenas = [f"{s}: {a}" for s, a in known]
         objects: dict[str, list[str]] = {}
         for label in dict.fromkeys([current, home, *arenas]):
             sector, _, arena = label.partition(": ")
-            objects[label] = agent.spatial.objects(world, sector, arena) if agent.spatial.knows(
-                f"{world}:{sector}:{arena}") else []  # fmt: skip
+            objects[label] = known.get((sector.strip(), arena.strip()), [])
         return PlaceOptions(world=world, home=home, current=current, arenas=arenas, objects=objects)
 
     # --- the step -----------------------------------------------------------------

@@ -129,12 +129,13 @@ class Maze:
         self._tiles_cache: dict[str, tuple[Tile, ...]] = {}
         self._walkable_cache: dict[str, tuple[Tile, ...]] = {}
         self._pathfinder: Pathfinder | None = None
+        self._deepest: tuple[np.ndarray, list[str]] | None = None
 
     # --- serialisation ---------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_ids", "_spawn_by_address", "_tree", "_tiles_cache", "_walkable_cache", "_pathfinder"):
+        for key in ("_ids", "_spawn_by_address", "_tree", "_tiles_cache", "_walkable_cache", "_pathfinder", "_deepest"):
             state.pop(key, None)
         return state
 
@@ -213,6 +214,37 @@ class Maze:
             if ident:
                 return self.legends[grid][ident]
         return self.world
+
+    def places_in_square(self, center: Tile, radius: int) -> tuple[str, ...]:
+        """The arena and object addresses (``world:sector:arena[:object]``) of the tiles
+        within `radius` of `center` (a square, clipped to the town), each once, in the
+        order the tiles first show them row by row: what `address_at` over the square
+        gives, kept when it has an arena, without a lookup per tile."""
+        codes, names = self._deepest_addresses()
+        cx, cy = center
+        x0, x1 = max(0, cx - radius), min(self.width, cx + radius + 1)
+        y0, y1 = max(0, cy - radius), min(self.height, cy + radius + 1)
+        if x0 >= x1 or y0 >= y1:
+            return ()
+        found, first = np.unique(codes[y0:y1, x0:x1].ravel(), return_index=True)
+        ordered = (names[code] for code in found[np.argsort(first, kind="stable")].tolist())
+        return tuple(name for name in ordered if name.count(":") >= 2)
+
+    def _deepest_addresses(self) -> tuple[np.ndarray, list[str]]:
+        """One grid of codes into one list of addresses: each tile's `address_at`."""
+        if self._deepest is None:
+            names = [self.world]
+            codes = np.zeros((self.height, self.width), dtype=np.int32)
+            for grid in GRIDS[:3]:  # sector, arena, then object: the deepest set wins
+                values = np.asarray(getattr(self, grid))
+                legend = self.legends[grid]
+                lookup = np.zeros(max([int(values.max()), *legend]) + 1, dtype=np.int32)
+                for ident, address in legend.items():
+                    lookup[ident] = len(names)
+                    names.append(address)
+                codes = np.where(values > 0, lookup[values], codes)
+            self._deepest = (codes, names)
+        return self._deepest
 
     def tile_info(self, x: int, y: int) -> TileInfo:
         """The names of everything on a tile (like the original's ``access_tile``)."""

@@ -44,7 +44,10 @@ def test_a_step_tells_the_pages_who_thinks_about_what_as_calls_finish(scripted, 
     during = [p for p in states if p["running"] and p["calls"]]
     assert during, states
     names = {p.name for p in sim.personas.all()}
-    assert all(p["item"] in names for p in during)
+    # Who is thinking: a persona, or nobody yet when the step's only calls so far are
+    # the world's own (its names' embeddings, made at the first step).
+    assert all(p["item"] in names or (p["item"] is None and p["purpose"] == "world.names") for p in during)
+    assert any(p["item"] in names for p in during)
     assert all(p["purpose"] and "." in p["purpose"] for p in during)
     last = states[-1]
     assert last["running"] is False and last["step"] == 0
@@ -72,6 +75,30 @@ def test_progress_is_throttled_and_counts_cached_calls():
     middle = [t for t, p in sent if p["running"] and p["calls"]]
     gaps = [b - a for a, b in itertools.pairwise(middle)]
     assert all(g >= 0.15 for g in gaps), gaps
+
+
+def test_a_step_begins_and_ends_on_the_pages_as_it_was_even_if_the_sender_runs_late(monkeypatch):
+    """The sending thread may start after a fast step's first calls (or its end): the
+    pages still get the step's beginning at 0 calls, then its end."""
+    held: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    class LateThread(threading.Thread):
+        def start(self) -> None:
+            held.append(self)  # started below, after the whole step
+
+    monkeypatch.setattr(runner.threading, "Thread", LateThread)
+    sent: list[dict] = []
+    progress = runner.StepProgress(1, interval=0.05, publish=lambda pk, p: sent.append(p))
+    progress.begin(3)
+    for _ in range(4):
+        progress.on_trace(Trace(purpose="plan.daily", kind="chat", model="m", item="Maria Lopez"))
+    progress.end()
+    assert held and sent == []
+    start(held[0])
+    progress.close()
+    assert [(p["running"], p["calls"]) for p in sent] == [(True, 0), (False, 4)]
+    assert sent[0]["step"] == sent[1]["step"] == 3
 
 
 def test_a_whisper_while_paused_is_planted_at_once_and_traced(scripted):

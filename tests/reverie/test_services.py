@@ -284,3 +284,37 @@ def test_a_step_saves_a_revised_identity():
     assert stored["daily_requirement"] == agent.identity.daily_requirement
     again = services.load_session(Simulation.objects.get(pk=sim.pk)).world.agents["Klaus Mueller"].identity
     assert again.currently == agent.identity.currently
+
+
+def test_a_save_writes_the_access_times_of_older_memories_retrieval_touched(monkeypatch):
+    """The stream keeps which saved memories retrieval touched; a save writes just those
+    and forgets them only once committed (a failed save leaves them for the next)."""
+    from datetime import timedelta
+
+    from reverie.models import PersonaSnapshot
+
+    sim = services.fork(BASE, "touched", gateway=routed_gateway(GOOD))
+    session = services.load_session(sim)
+    agent = session.world.agents["Isabella Rodriguez"]
+    old = next(iter(agent.stream))
+    later = old.last_accessed + timedelta(hours=3)
+    agent.stream.touch([old.id], later)
+    assert agent.stream.touched() == {old.id}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PersonaSnapshot.objects, "bulk_create", broken)
+        session.world.step += 1
+        with pytest.raises(RuntimeError):
+            services.save_step(session, {})
+    assert agent.stream.touched() == {old.id}  # not written: still to save
+    row = MemoryNode.objects.get(persona__simulation=sim, persona__name=agent.name, node_id=old.id)
+    assert services._game_time(row.last_accessed) != later
+    services.save_step(session, {})
+    row.refresh_from_db()
+    assert services._game_time(row.last_accessed) == later and row.data["last_accessed"] == later.isoformat()
+    assert agent.stream.touched() == set()
+    reloaded = services.load_session(Simulation.objects.get(pk=sim.pk)).world.agents[agent.name]
+    assert reloaded.stream.get(old.id).last_accessed == later

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from environment.vectors.models import VectorItem
-from environment.vectors.store import Hit, VectorStore
+from environment.vectors.store import Hit, VectorBatch, VectorStore
 from tests.environment.vectors.data import BASE_TIME, clustered, exact_top, minutes
 
 OWNER = "sim:3:persona:Isabella Rodriguez"
@@ -62,6 +62,31 @@ def test_search_is_scoped_to_the_owner(store: VectorStore) -> None:
     assert {hit.id for hit in everyone} == set(my_ids) | set(their_ids)
     assert store.count() == 40
     assert store.search(owner="nobody", query=mine[3], k=5) == []
+
+
+def test_add_many_stores_several_owners_at_once_each_searchable(store: VectorStore) -> None:
+    """One insert for several owners (a simulation step's new memories): each batch's
+    ids come back in order, and each owner's search (kept in memory by the numpy
+    store, warmed first here) and the all-owners search find their own rows."""
+    mine, theirs, more = clustered(12, seed=4), clustered(8, seed=5), clustered(5, seed=6)
+    first = store.add(owner=OWNER, kind="event", vectors=mine[:2])
+    store.search(owner=OWNER, query=mine[0], k=1)  # the numpy store's caches are built now
+    store.search(owner=None, query=mine[0], k=1)
+    ids = store.add_many([
+        VectorBatch(OWNER, "event", mine[2:], refs=[f"m{i}" for i in range(2, 12)], created_at=minutes(3)),
+        VectorBatch(OTHER, "thought", theirs, texts=[f"t{i}" for i in range(8)]),
+        VectorBatch(OWNER, "chat", more),
+    ])  # fmt: skip
+    assert [len(batch) for batch in ids] == [10, 8, 5]
+    flat = [i for batch in ids for i in batch]
+    assert flat == sorted(flat) and min(flat) > max(first)
+    mine_all = first + ids[0] + ids[2]
+    assert {hit.id for hit in store.search(owner=OWNER, query=mine[5], k=50)} == set(mine_all)
+    assert [hit.id for hit in store.search(owner=OWNER, query=mine[5], k=1)] == [ids[0][3]]
+    hit = store.search(owner=OTHER, query=theirs[6], k=1)[0]
+    assert (hit.id, hit.kind, hit.text) == (ids[1][6], "thought", "t6")
+    assert {h.id for h in store.search(owner=None, query=mine[5], k=100)} == set(mine_all) | set(ids[1])
+    assert store.add_many([]) == [] and store.add_many([VectorBatch(OWNER, "event", np.zeros((0, 8)))]) == [[]]
 
 
 def test_filters_by_kind_and_time_range(store: VectorStore) -> None:

@@ -162,6 +162,20 @@ def test_by_keywords_union_newest_first_with_kinds_and_limit():
     assert stream.keyword_strength("Isabella Rodriguez", kinds=("thought",)) == 1
 
 
+def test_touched_ids_are_kept_until_their_access_times_are_saved():
+    stream = MemoryStream()
+    a = event(stream, "a", "b", "c", 0)
+    b = event(stream, "a", "b", "d", 0)
+    assert stream.touched() == set()
+    stream.touch([a.id, b.id], at(60))
+    taken = stream.touched()
+    stream.saved_access({a.id})
+    assert taken == {a.id, b.id} and stream.touched() == {b.id}
+    stream.touch([a.id], at(90))
+    stream.saved_access({b.id})
+    assert stream.touched() == {a.id}
+
+
 def test_touch_updates_last_accessed_all_or_nothing():
     stream = MemoryStream()
     a = event(stream, "a", "b", "c", 0)

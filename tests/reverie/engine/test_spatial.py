@@ -158,3 +158,17 @@ def test_round_trip_keeps_tree_and_order():
 def test_from_dict_validates(data):
     with pytest.raises(ValueError):
         SpatialMemory.from_dict(data)
+
+
+def test_arena_objects_lists_every_known_arena_with_its_objects_in_learning_order():
+    mem = SpatialMemory()
+    mem.learn_many(
+        ["w:Cafe:kitchen:stove", "w:Home:bedroom", "w:Cafe:kitchen:sink", "w:Cafe:counter:till", "x:Far:away"]
+    )
+    assert mem.arena_objects("w") == {
+        ("Cafe", "kitchen"): ["stove", "sink"],
+        ("Cafe", "counter"): ["till"],
+        ("Home", "bedroom"): [],
+    }
+    assert list(mem.arena_objects("w")) == mem.arena_paths("w")
+    assert mem.arena_objects("nowhere") == {}

@@ -208,3 +208,23 @@ def test_command_line(capsys):
     assert main(["show", "the_ville", "--region", "0", "0", "20", "5"]) == 0
     assert "#" in capsys.readouterr().out
     assert main(["check", "no_such_town_here"]) == 1
+
+
+def test_places_in_a_square_are_what_the_tiles_show_row_by_row(the_ville, tiny_maze):
+    """`places_in_square` (one array lookup) agrees with reading every tile's address in
+    the square, row by row, keeping arena and object addresses once each: at the edges,
+    outside the town, and for radius 0."""
+    rng = random.Random(7)
+    for town in (the_ville, tiny_maze):
+        for _ in range(300):
+            center = (rng.randrange(-3, town.width + 3), rng.randrange(-3, town.height + 3))
+            radius = rng.choice([0, 1, 4, 8])
+            tiles = [
+                (x, y)
+                for y in range(center[1] - radius, center[1] + radius + 1)
+                for x in range(center[0] - radius, center[0] + radius + 1)
+                if town.in_bounds(x, y)
+            ]
+            expected = tuple(dict.fromkeys(a for a in (town.address_at(x, y) for x, y in tiles) if a.count(":") >= 2))
+            assert town.places_in_square(center, radius) == expected, (town.name, center, radius)
+    assert the_ville.places_in_square((-50, -50), 3) == ()
