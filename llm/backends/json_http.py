@@ -23,7 +23,6 @@ from __future__ import annotations
 import http.client
 import json
 import select
-import socket
 import threading
 import urllib.parse
 import urllib.request
@@ -167,8 +166,7 @@ class JsonHttp:
         except OSError as exc:  # refused, unknown host, unreachable, TLS handshake refused
             conn.close()
             raise TransportError("refused", exc) from None
-        # Requests are small and answers are awaited: send each at once (no Nagle delay).
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # (http.client sets TCP_NODELAY itself: the body is not held back for an ACK.)
 
 
 def _closed_by_peer(conn: http.client.HTTPConnection) -> bool:
