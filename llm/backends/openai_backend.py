@@ -188,10 +188,7 @@ class OpenAIBackend(Backend):
     def _transport_fault(self, exc: TransportError, timeout: float) -> RetryableError:
         if exc.kind in ("connect_timeout", "timeout"):
             return self._timeout_fault(exc.kind == "connect_timeout", timeout)
-        if exc.kind == "refused":
-            where = self._where
-            return RetryableError(f"nothing is listening at {where} ({exc}); is the server running?", kind="refused")
-        return _connection_fault(exc.cause, self._where)
+        return _connection_fault(exc.cause, self._where, refused=exc.kind == "refused")
 
     def _timeout_fault(self, connecting: bool, timeout: float) -> RetryableError:
         if connecting:
@@ -415,9 +412,10 @@ class RequestRejected(LLMError):
     """The server refused this request as malformed (400/422): not worth retrying as is."""
 
 
-def _connection_fault(cause: BaseException, where: str) -> RetryableError:
-    """Refused (nothing listening, unknown host) or dropped (the connection broke)."""
-    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | ConnectionRefusedError):
+def _connection_fault(cause: BaseException, where: str, *, refused: bool = False) -> RetryableError:
+    """Refused (nothing listening, unknown host; `refused` when the caller knows it
+    failed while connecting) or dropped (the connection broke)."""
+    if refused or isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | ConnectionRefusedError):
         return RetryableError(f"nothing is listening at {where} ({cause}); is the server running?", kind="refused")
     detail = _first_line(cause) if str(cause) else type(cause).__name__
     return RetryableError(f"{where} dropped the connection before the answer was complete ({detail})", kind="dropped")
