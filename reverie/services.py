@@ -32,6 +32,7 @@ from environment.vectors.store import VectorBatch, get_vector_store
 from llm.context import call_context
 from llm.errors import LLMError
 from llm.resilience import RunGuard
+from reverie import heap
 from reverie.engine.config import PRESETS, AgentConfig, default_preset_for_model
 from reverie.engine.memory import MemoryStream, ReflectionTrigger, has_cjk
 from reverie.engine.persona import (
@@ -674,15 +675,23 @@ class GuardedStepper:
     def __init__(self, sim: Simulation, gateway: Any, guard: RunGuard) -> None:
         self.sim, self.gateway, self.guard = sim, gateway, guard
         self.session = load_session(sim)
+        self._unsettled = 0
+        heap.settle()  # the process and the session, out of the collector's full passes
 
     def step(self) -> int:
-        return self.guard.run(
+        step = self.guard.run(
             lambda: step_once(self.session, self.gateway), rollback=self._reload, what=f"step {self.session.world.step}"
         )
+        self._unsettled += 1
+        if self._unsettled >= heap.RESETTLE_STEPS:  # between steps: the memories made since
+            heap.settle()
+            self._unsettled = 0
+        return step
 
     def _reload(self) -> None:
         self.sim.refresh_from_db()
         self.session = load_session(self.sim)
+        heap.settle()
 
 
 # --- history (whispers) and interviews ----------------------------------------------

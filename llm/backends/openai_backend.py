@@ -47,6 +47,12 @@ def _gbnf_for(schema: dict[str, Any]) -> str | None:
         return None
 
 
+# What a JSON embedding may hold: numbers (the types json.loads makes; a bool is not
+# one). A set test over the element types is ~4x faster than an isinstance per element,
+# and a 25-agent step parses dozens of 384-1,024-float answers in one burst.
+_NUMBERS = frozenset((int, float))
+
+
 class OpenAIBackend(Backend):
     kind = "openai"
     default_concurrency = 16
@@ -125,8 +131,9 @@ class OpenAIBackend(Backend):
         the client per call (`_connection`), this cut the CPU time of a 25-agent planning
         step from 0.80 to 0.50 s, time that had delayed every other request of the burst
         (bench/orchestration.py). Streams and probes still go through the openai client.
-        The POST itself goes over json_http (the standard library's HTTP, 0.5 instead of
-        1.6 ms of CPU a call, bench/http_client.py), or httpx when a proxy is configured.
+        The POST itself goes over json_http (HTTP/1.1 on a buffered socket, 0.2 instead
+        of 1.2-1.6 ms of CPU a call, bench/http_client.py), or httpx when a proxy is
+        configured.
         """
         response: Any
         if self._direct is not None:
@@ -267,7 +274,7 @@ class OpenAIBackend(Backend):
         if isinstance(data, list):
             for position, d in enumerate(data):
                 vector = d.get("embedding") if isinstance(d, dict) else None
-                if not isinstance(vector, list) or not vector or not all(isinstance(x, int | float) for x in vector):
+                if not isinstance(vector, list) or not vector or not _NUMBERS.issuperset(map(type, vector)):
                     break
                 index = d.get("index")
                 rows.append((index if isinstance(index, int) else position, vector))

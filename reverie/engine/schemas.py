@@ -8,10 +8,11 @@ also what keeps the cost per agent-hour low.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, create_model
 
@@ -147,12 +148,36 @@ def choice_model(name: str, field: str, options: Sequence[str]) -> type[BaseMode
     return _choice_model(name, field, tuple(options))
 
 
+class _Choice(BaseModel):
+    """The base of choice_model's classes. Their JSON schema is written out here, as
+    pydantic would write it (tests/reverie/engine/test_schemas.py compares the two):
+    each agent's place and object lists differ, so most are new classes, and pydantic's
+    schema generator spent ~0.2 ms on each, in the same burst as every other agent's call."""
+
+    __choice__: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args or kwargs or not cls.__choice__:
+            return super().model_json_schema(*args, **kwargs)
+        return copy.deepcopy(cls.__choice__)
+
+
 @lru_cache(maxsize=_MODELS)
 def _choice_model(name: str, field: str, options: tuple[str, ...]) -> type[BaseModel]:
     unique = tuple(dict.fromkeys(options))
     if not unique:
         raise ValueError(f"{name}: no options to choose from")
-    return create_model(name, **{field: (Literal[unique], ...)})  # type: ignore[call-overload,no-any-return]
+    model: type[_Choice] = create_model(name, __base__=_Choice, **{field: (Literal[unique], ...)})  # type: ignore[call-overload]
+    allowed = {"enum": list(unique)} if len(unique) > 1 else {"const": unique[0]}
+    title = field.replace("_", " ").title()
+    model.__choice__ = {
+        "properties": {field: {**allowed, "title": title, "type": "string"}},
+        "required": [field],
+        "title": name,
+        "type": "object",
+    }
+    return model
 
 
 # --- reflection, reacting, conversations, interviews ----------------------------------------

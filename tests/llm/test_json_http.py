@@ -74,6 +74,146 @@ class KeepAliveThenClose:
         self.listener.close()
 
 
+class Scripted:
+    """Reads each request whole, then writes the next scripted answer as raw bytes and,
+    where the script says so, closes the connection. Counts connections and requests."""
+
+    def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+        self.answers = list(answers)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+        self.requests: list[bytes] = []
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        buffer = b""
+        with conn:
+            while self.answers:
+                head, sep, rest = buffer.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.lower().split(b"\r\n")
+                               if line.startswith(b"content-length")), 0)  # fmt: skip
+                if not sep or len(rest) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                    continue
+                self.requests.append(head + sep + rest[:length])
+                buffer = rest[length:]
+                answer, close = self.answers.pop(0)
+                conn.sendall(answer)
+                if close:
+                    return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def exchange(answers: list[tuple[bytes, bool]], calls: int) -> tuple[list[object], Scripted]:
+    """`calls` POSTs against a Scripted server: each one's Answer or TransportError."""
+    server = Scripted(answers)
+    client = JsonHttp(server.url, {"Authorization": "Bearer k"})
+    results: list[object] = []
+    try:
+        for i in range(calls):
+            try:
+                results.append(client.post("/chat/completions", {"i": i}, timeout=2))
+            except TransportError as exc:
+                results.append(exc)
+    finally:
+        client.close()
+        server.close()
+    return results, server
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n" + ANSWER
+
+
+def test_the_request_is_one_well_formed_http_1_1_post():
+    _, server = exchange([(OK, False)], 1)
+    head, _, body = server.requests[0].partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:])
+    assert lines[0] == "POST /v1/chat/completions HTTP/1.1"
+    assert fields["Host"] == server.url.split("/")[2] and fields["Authorization"] == "Bearer k"
+    assert fields["Content-Type"] == "application/json" and fields["Content-Length"] == str(len(body))
+    assert body == b'{"i":0}'
+
+
+def test_a_chunked_answer_is_put_back_together_and_the_connection_reused():
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+               b"5\r\n{\"ok\"\r\n7;ext=1\r\n: true}\r\n0\r\nX-Trailer: t\r\n\r\n")  # fmt: skip
+    results, server = exchange([(chunked, False), (OK, False)], 2)
+    assert [r.content for r in results] == [ANSWER, ANSWER]  # type: ignore[attr-defined]
+    assert server.connections == 1
+
+
+def test_an_answer_without_a_length_runs_to_the_close_and_the_next_call_reconnects():
+    unframed = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nengine crashed"
+    results, server = exchange([(unframed, True), (OK, False)], 2)
+    assert results[0].status_code == 500 and results[0].content == b"engine crashed"  # type: ignore[attr-defined]
+    assert results[1].content == ANSWER  # type: ignore[attr-defined]
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize("close_header", [b"Connection: close\r\n", b"connection: Close\r\n"], ids=["Close", "close"])
+def test_connection_close_is_honoured(close_header: bytes):
+    closing = b"HTTP/1.1 200 OK\r\n" + close_header + b"Content-Length: 12\r\n\r\n" + ANSWER
+    results, server = exchange([(closing, True), (OK, False)], 2)
+    assert [r.content for r in results] == [ANSWER, ANSWER]  # type: ignore[attr-defined]
+    assert server.connections == 2  # no failed attempt on the closed connection
+
+
+def test_interim_answers_are_skipped_and_no_content_has_no_body():
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n" + OK
+    empty = b"HTTP/1.1 204 No Content\r\nX-Note: nothing\r\n\r\n"
+    results, server = exchange([(interim, False), (empty, False), (OK, False)], 3)
+    assert results[0].content == ANSWER  # type: ignore[attr-defined]
+    assert results[1].status_code == 204 and results[1].content == b""  # type: ignore[attr-defined]
+    assert results[1].headers.get("x-NOTE") == "nothing"  # type: ignore[attr-defined]
+    assert results[2].content == ANSWER and server.connections == 1  # type: ignore[attr-defined]
+
+
+def test_repeated_headers_are_joined_and_charset_is_read_from_content_type():
+    answer = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json; Charset=\"ISO-8859-1\"\r\nX-A: 1\r\nX-A: 2\r\n"
+              b"Content-Length: 16\r\n\r\n" + '{"text": "caf\u00e9"}'.encode("latin-1"))  # fmt: skip
+    results, _ = exchange([(answer, False)], 1)
+    got = results[0]
+    assert got.headers.get("x-a") == "1, 2" and got.headers.get_content_charset() == "iso-8859-1"  # type: ignore[attr-defined]
+    assert got.text == '{"text": "caf\u00e9"}'  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"SSH-2.0-OpenSSH_9.6\r\n",  # not HTTP at all
+        b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n",  # closed in the middle of the headers
+        b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n" + ANSWER,  # closed before the body's end
+        b"HTTP/1.1 200 OK\r\nContent-Length: twelve\r\n\r\n" + ANSWER,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 101 + b"\r\n",
+        b"",  # closed without a word
+    ],
+    ids=["not-http", "cut-headers", "cut-body", "bad-length", "bad-chunk", "no-colon", "too-many-headers", "silent"],
+)
+def test_a_broken_answer_is_dropped_and_the_next_call_works(broken: bytes):
+    results, server = exchange([(broken, True), (OK, False)], 2)
+    assert isinstance(results[0], TransportError) and results[0].kind == "dropped", results[0]
+    assert results[1].content == ANSWER  # type: ignore[attr-defined]
+    assert server.connections == 2
+
+
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_it_is_used():
     server = KeepAliveThenClose(idle=0.1)
     client = JsonHttp(server.url, {})

@@ -172,3 +172,19 @@ def test_probe_answers_from_models_endpoint_and_refuses_when_down() -> None:
     down = gateway(f"http://127.0.0.1:{free_port()}/v1")
     with pytest.raises(LLMError):
         down.probe(timeout=1)
+
+
+@pytest.mark.parametrize("element", ["0.5", True, None, [0.5], {"x": 0.5}])
+def test_an_embedding_with_anything_but_numbers_in_it_is_a_bad_response(element: Any) -> None:
+    """JSON numbers only: a quoted number, a boolean (a Python int's subclass), a null or
+    a nested value in a vector is a broken answer, retried, not a vector."""
+    bad = embeddings_body([[1.0, 0.0]])
+    bad["data"][0]["embedding"] = [1.0, element]
+    with FakeOpenAIServer() as srv:
+        srv.add(200, bad)
+        srv.add(200, embeddings_body([[0.0, 2.0]]))
+        gw = gateway(srv.base_url)
+        vectors = gw.embed(["hi"], purpose="t.fault")
+        trace = gw.recorder.traces[-1]
+    assert vectors.tolist() == [[0.0, 1.0]]
+    assert [f["kind"] for f in trace.faults] == ["bad_response"]
