@@ -5,8 +5,9 @@ and numpy's modules and classes, the town, the loaded memories. In a simulation 
 that is ~180,000 objects and a million references, and one pass takes 100-130 ms on a
 2-core machine. CPython runs one whenever enough new objects have outlived two younger
 collections, which a 25-agent planning step does: the pass then lands in the middle of
-the step and holds up every agent's next model call (bench/orchestration.py measured a
-123 ms stall at 0.65 s into a 2 s step; `bench/orchestration.py --gc` counts them).
+the step and holds up every agent's next model call (a 123 ms stall 0.65 s into the
+2 s planning step of bench/orchestration.py; its zero-latency figure for 5 steps went
+from 10 to 3 ms per agent-step once the stepper settled the heap).
 
 Almost none of that is ever garbage. `gc.freeze()` moves everything alive into a
 generation the collector skips: later full passes walk only what was made since. A

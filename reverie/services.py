@@ -466,6 +466,7 @@ class Session:
     personas: dict[str, Persona]
     saved_ids: dict[str, int] = field(default_factory=dict)  # persona -> highest saved node id
     snapshot_hashes: dict[str, str] = field(default_factory=dict)  # persona -> hash of the last snapshot
+    spatial_saved: dict[str, int] = field(default_factory=dict)  # persona -> SpatialMemory.changes last written
 
 
 # Scratch fields that change nearly every step; snapshots leave them out (see PersonaSnapshot).
@@ -542,7 +543,8 @@ def load_session(sim: Simulation) -> Session:
             hashes[p.name] = _digest(p.last_snapshot)
     world = World(maze, agents, now=_game_time(sim.current_time), step=sim.step, sec_per_step=sim.sec_per_step,
                   run=sim.run_label, config=agent_config(sim))  # fmt: skip
-    return Session(sim, world, personas, saved_ids, hashes)
+    # Each row holds its persona's spatial memory as loaded (its change count, 0).
+    return Session(sim, world, personas, saved_ids, hashes, spatial_saved=dict.fromkeys(personas, 0))
 
 
 def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = None) -> None:
@@ -564,6 +566,7 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
         seen: dict[str, set[int]] = {}  # persona -> the touched ids this save writes
         snapshots: list[PersonaSnapshot] = []
         revised: list[Persona] = []
+        grown: list[Persona] = []  # personas whose spatial memory learnt a place since the last save
         for name, agent in world.agents.items():
             persona = session.personas[name]
             last_saved = session.saved_ids.get(name, 0)
@@ -583,7 +586,9 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
             if session.snapshot_hashes.get(name) != digest:
                 snapshots.append(PersonaSnapshot(persona=persona, step=step, scratch=snapshot))
                 session.snapshot_hashes[name] = digest
-            persona.spatial = agent.spatial.to_dict()
+            if session.spatial_saved.get(name) != agent.spatial.changes:  # the tree grew: write it
+                persona.spatial = agent.spatial.to_dict()
+                grown.append(persona)
             persona.trigger = agent.trigger.to_dict()
             identity = identity_to_dict(agent.identity)
             if identity != persona.identity:  # `currently` and the daily requirement are revised once a game day
@@ -602,7 +607,8 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
                     changed.append(row)
             update_rows(changed, ["data", "last_accessed"])
         PersonaSnapshot.objects.bulk_create(snapshots)
-        update_rows(list(session.personas.values()), ["scratch", "spatial", "trigger"])
+        update_rows(list(session.personas.values()), ["scratch", "trigger"])
+        update_rows(grown, ["spatial"])
         if revised:
             update_rows(revised, ["identity"])
         sim.step = world.step
@@ -612,6 +618,8 @@ def save_step(session: Session, moves: dict[str, Movement], *, gateway: Any = No
             gateway.flush()  # this step's traces commit with it
     for name, ids in seen.items():  # only once committed: a failed save writes them next time
         world.agents[name].stream.saved_access(ids)
+    for persona in grown:
+        session.spatial_saved[persona.name] = world.agents[persona.name].spatial.changes
 
 
 def _gateway(gateway: Any) -> Any:

@@ -318,3 +318,44 @@ def test_a_save_writes_the_access_times_of_older_memories_retrieval_touched(monk
     assert agent.stream.touched() == set()
     reloaded = services.load_session(Simulation.objects.get(pk=sim.pk)).world.agents[agent.name]
     assert reloaded.stream.get(old.id).last_accessed == later
+
+
+def test_a_save_writes_a_spatial_memory_only_when_it_learnt_a_place(monkeypatch):
+    """The persona rows' spatial trees are written when the tree grew since the last
+    committed save (a failed save leaves the change for the next), not every step."""
+    from reverie.models import PersonaSnapshot
+
+    sim = services.fork(BASE, "spatial-writes", gateway=routed_gateway(GOOD))
+    session = services.load_session(sim)
+    written: list[tuple[str, ...]] = []
+    real = services.update_rows
+
+    def recording(objs, fields):
+        if "spatial" in fields:
+            written.append(tuple(o.name for o in objs))
+        return real(objs, fields)
+
+    monkeypatch.setattr(services, "update_rows", recording)
+    session.world.step += 1
+    services.save_step(session, {})
+    assert written == [()]  # nothing learnt since loading
+    klaus = session.world.agents["Klaus Mueller"]
+    assert klaus.spatial.learn("the Ville:Harbor:pier:bollard")
+    assert not klaus.spatial.learn("the Ville:Harbor:pier:bollard")  # known now: no change
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PersonaSnapshot.objects, "bulk_create", broken)
+        session.world.step += 1
+        with pytest.raises(RuntimeError):
+            services.save_step(session, {})
+    row = Persona.objects.get(simulation=sim, name="Klaus Mueller")
+    assert "Harbor" not in row.spatial["the Ville"]  # rolled back with the rest of the save
+    written.clear()
+    services.save_step(session, {})
+    services.save_step(session, {})
+    assert written == [("Klaus Mueller",), ()]  # written once committed, then left alone
+    reloaded = services.load_session(Simulation.objects.get(pk=sim.pk)).world.agents["Klaus Mueller"]
+    assert reloaded.spatial.knows("the Ville:Harbor:pier:bollard")
