@@ -4,8 +4,11 @@ server does to them (closing idle ones, dropping, stalling), and the proxy rule.
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -78,10 +81,13 @@ class Scripted:
     """Reads each request whole, then writes the next scripted answer as raw bytes and,
     where the script says so, closes the connection. Counts connections and requests."""
 
-    def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+    def __init__(self, answers: list[tuple[bytes, bool]], tls: ssl.SSLContext | None = None) -> None:
         self.answers = list(answers)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+        if tls is not None:  # the handshake happens as each connection is accepted
+            self.listener = tls.wrap_socket(self.listener, server_side=True)
+            self.url = f"https://localhost:{self.listener.getsockname()[1]}/v1"
         self.requests: list[bytes] = []
         self.connections = 0
         threading.Thread(target=self._serve, daemon=True).start()
@@ -90,6 +96,8 @@ class Scripted:
         while True:
             try:
                 conn, _ = self.listener.accept()
+            except ssl.SSLError:  # a client that did not trust the certificate
+                continue
             except OSError:
                 return
             self.connections += 1
@@ -212,6 +220,41 @@ def test_a_broken_answer_is_dropped_and_the_next_call_works(broken: bytes):
     assert isinstance(results[0], TransportError) and results[0].kind == "dropped", results[0]
     assert results[1].content == ANSWER  # type: ignore[attr-defined]
     assert server.connections == 2
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 and its key, made with openssl."""
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_https_goes_over_tls_with_the_certificates_httpx_would_trust(tmp_path, monkeypatch):
+    """The server's certificate is checked against what httpx trusts (here SSL_CERT_FILE):
+    trusted, two calls share one TLS connection; not trusted, the call is refused."""
+    cert, key = self_signed(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    server = Scripted([(OK, False), (OK, False)], tls=tls)
+    client = JsonHttp(server.url, {})
+    try:
+        answers = [client.post("/chat/completions", {"i": i}, timeout=5) for i in range(2)]
+    finally:
+        client.close()
+    assert [a.content for a in answers] == [ANSWER, ANSWER] and server.connections == 1
+    monkeypatch.delenv("SSL_CERT_FILE")  # the default trust: certifi's authorities
+    untrusting = JsonHttp(server.url, {})
+    with pytest.raises(TransportError) as refused:
+        untrusting.post("/chat/completions", {}, timeout=5)
+    untrusting.close()
+    server.close()
+    assert refused.value.kind == "refused" and "certificate" in str(refused.value).lower()
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_it_is_used():
