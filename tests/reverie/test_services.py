@@ -286,12 +286,25 @@ def test_a_step_saves_a_revised_identity():
     assert again.currently == agent.identity.currently
 
 
+def save_failing_midway(session, monkeypatch):
+    """A step's save that fails after writing part of its rows (the disk fills up at the
+    snapshots): the transaction is rolled back whole."""
+    from reverie.models import PersonaSnapshot
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PersonaSnapshot.objects, "bulk_create", broken)
+        session.world.step += 1
+        with pytest.raises(RuntimeError, match="disk full"):
+            services.save_step(session, {})
+
+
 def test_a_save_writes_the_access_times_of_older_memories_retrieval_touched(monkeypatch):
     """The stream keeps which saved memories retrieval touched; a save writes just those
     and forgets them only once committed (a failed save leaves them for the next)."""
     from datetime import timedelta
-
-    from reverie.models import PersonaSnapshot
 
     sim = services.fork(BASE, "touched", gateway=routed_gateway(GOOD))
     session = services.load_session(sim)
@@ -300,15 +313,7 @@ def test_a_save_writes_the_access_times_of_older_memories_retrieval_touched(monk
     later = old.last_accessed + timedelta(hours=3)
     agent.stream.touch([old.id], later)
     assert agent.stream.touched() == {old.id}
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(PersonaSnapshot.objects, "bulk_create", broken)
-        session.world.step += 1
-        with pytest.raises(RuntimeError):
-            services.save_step(session, {})
+    save_failing_midway(session, monkeypatch)
     assert agent.stream.touched() == {old.id}  # not written: still to save
     row = MemoryNode.objects.get(persona__simulation=sim, persona__name=agent.name, node_id=old.id)
     assert services._game_time(row.last_accessed) != later
@@ -323,8 +328,6 @@ def test_a_save_writes_the_access_times_of_older_memories_retrieval_touched(monk
 def test_a_save_writes_a_spatial_memory_only_when_it_learnt_a_place(monkeypatch):
     """The persona rows' spatial trees are written when the tree grew since the last
     committed save (a failed save leaves the change for the next), not every step."""
-    from reverie.models import PersonaSnapshot
-
     sim = services.fork(BASE, "spatial-writes", gateway=routed_gateway(GOOD))
     session = services.load_session(sim)
     written: list[tuple[str, ...]] = []
@@ -342,15 +345,7 @@ def test_a_save_writes_a_spatial_memory_only_when_it_learnt_a_place(monkeypatch)
     klaus = session.world.agents["Klaus Mueller"]
     assert klaus.spatial.learn("the Ville:Harbor:pier:bollard")
     assert not klaus.spatial.learn("the Ville:Harbor:pier:bollard")  # known now: no change
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(PersonaSnapshot.objects, "bulk_create", broken)
-        session.world.step += 1
-        with pytest.raises(RuntimeError):
-            services.save_step(session, {})
+    save_failing_midway(session, monkeypatch)
     row = Persona.objects.get(simulation=sim, name="Klaus Mueller")
     assert "Harbor" not in row.spatial["the Ville"]  # rolled back with the rest of the save
     written.clear()
