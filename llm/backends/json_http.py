@@ -120,7 +120,16 @@ class JsonHttp:
         if parts.port is not None:
             host = f"{host}:{parts.port}"
         fields = {"Host": host, "Accept-Encoding": "identity", **headers, "Content-Type": "application/json"}
-        self._head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+        for name, value in fields.items():
+            if any(c in f"{name}{value}" for c in "\r\n\0"):
+                raise ValueError(f"the {name} header for the model server has a line break in it")
+        head = "".join(f"{name}: {value}\r\n" for name, value in fields.items())
+        try:  # HTTP/1.1 headers are Latin-1: an API key with other characters is a typo
+            self._head = head.encode("latin-1")
+            self._prefix.encode("ascii")
+        except UnicodeEncodeError as exc:
+            bad = exc.object[exc.start : exc.end]
+            raise ValueError(f"{bad!r} cannot go in an HTTP request to {base_url}: check the URL and API key") from None
         self._ssl: Any = None
         if self._https:
             try:  # the certificates httpx (and so the openai client) would trust
@@ -151,13 +160,14 @@ class JsonHttp:
         """POST `body` as JSON to `path` and read the whole answer, whatever its status.
         Raises TransportError when no complete answer came back."""
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
-        request = f"POST {self._prefix}{path} HTTP/1.1\r\n{self._head}Content-Length: {len(data)}\r\n\r\n"
+        request = f"POST {self._prefix}{path} HTTP/1.1\r\n".encode("ascii")
+        request += self._head + b"Content-Length: %d\r\n\r\n" % len(data)
         conn = self._take(timeout)
         reusable = False
         try:
             try:
                 conn.sock.settimeout(timeout)
-                conn.sock.sendall(request.encode("latin-1") + data)
+                conn.sock.sendall(request + data)
                 answer, reusable = _read_answer(conn.reader)
             except TimeoutError as exc:
                 raise TransportError("timeout", exc) from None

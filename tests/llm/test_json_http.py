@@ -359,3 +359,18 @@ def test_a_proxy_in_the_environment_sends_requests_through_httpx_and_the_proxy(m
     monkeypatch.setenv("NO_PROXY", "model.example")
     monkeypatch.setenv("no_proxy", "model.example")
     assert JsonHttp.usable_for("http://model.example:8000/v1")
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "problem"),
+    [
+        ("http://127.0.0.1:9/v1", {"Authorization": "Bearer kéy✓"}, "'✓' cannot go in an HTTP request"),
+        ("http://127.0.0.1:9/v1", {"Authorization": "Bearer k\r\nX-Injected: 1"}, "Authorization header"),
+        ("http://127.0.0.1:9/vé1", {}, "cannot go in an HTTP request"),
+        ("ftp://127.0.0.1/v1", {}, "not an http"),
+    ],
+)
+def test_a_header_or_url_http_cannot_carry_is_refused_when_the_client_is_made(url, headers, problem):
+    """Not at the first call, as a "dropped" connection retried until the budget runs out."""
+    with pytest.raises(ValueError, match=problem):
+        JsonHttp(url, headers)
