@@ -11,16 +11,21 @@ fixed delay), on a fresh SQLite database in a temp folder, through the real serv
 2. zero latency: mean wall time per agent-step over many steps, including perception,
    planning, pathfinding and persistence (target < 5 ms).
 
+Each run's full garbage collections (count and longest pause) are printed too.
+
     python bench/orchestration.py [--steps 3] [--overhead-steps 100] [--preset compact|paper] [--explain]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +131,9 @@ def run(
         times.append(time.perf_counter() - start)
         start = time.perf_counter()
 
-    services.run_steps(sim, steps, gateway=gw, progress=progress)
+    with full_collections() as pauses:
+        services.run_steps(sim, steps, gateway=gw, progress=progress)
+    PAUSES[name] = pauses
     calls = gw.accounting.total(run=sim.run_label).calls
     if delay:
         first = sim.step - steps
@@ -146,6 +153,30 @@ def run(
 
 
 CHAINS: list[dict[str, object]] = []
+PAUSES: dict[str, list[float]] = {}
+
+
+@contextlib.contextmanager
+def full_collections() -> Iterator[list[float]]:
+    """The garbage collector's full passes while the block runs, in ms each: a pass walks
+    every object the process holds (100+ ms here before reverie/heap.py kept the long-lived
+    ones out of it) and stops every agent while it does."""
+    pauses: list[float] = []
+    started: list[float] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append((time.perf_counter() - started.pop()) * 1000)
+
+    gc.callbacks.append(watch)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(watch)
 
 
 def main() -> None:
@@ -190,12 +221,16 @@ def main() -> None:
             f"zero latency, {args.overhead_steps} steps ({calls_o} calls): {per_agent_step_ms:.2f} ms per agent-step "
             f"({steady_ms:.2f} ms after the planning step)"
         )
+        for name, pauses in PAUSES.items():
+            longest = f", longest {max(pauses):.1f} ms" if pauses else ""
+            print(f"full garbage collections in {name}: {len(pauses)}{longest}")
         path = write_result(f"orchestration_{args.preset}", {
             "preset": args.preset, "delay_s": args.delay, "steps": args.steps, "concurrent_s": concurrent,
             "sequential_s": sequential,
             "ratio": ratio, "chains": CHAINS, "overhead_steps": args.overhead_steps,
             "per_agent_step_ms": per_agent_step_ms,
             "per_agent_step_ms_after_first": steady_ms,
+            "full_collections_ms": PAUSES,
         })  # fmt: skip
         print(f"written {path}")
         for server in servers:
