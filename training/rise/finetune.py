@@ -63,6 +63,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -366,6 +367,22 @@ def __getattr__(name: str) -> Any:
 def is_main_process() -> bool:
     """Rank 0 under torchrun / accelerate launch (they set RANK), else True."""
     return int(os.environ.get("RANK", "0")) == 0
+
+
+def leave_process_group() -> None:
+    """After a run that succeeded, end this process's part in the torchrun / accelerate
+    process group, as PyTorch asks of every program that starts one.
+
+    Exiting with the group alive leaves gloo's worker threads to the interpreter's
+    teardown, and a rank that has finished its work can die there with SIGABRT
+    ("terminate called without an active exception"): the launcher then reports the
+    whole run failed. The barrier first, so that no rank tears the group down while
+    another still saves. Only after success: a rank that failed exits instead, and the
+    launcher stops the others, where a teardown could wait forever on the dead rank."""
+    dist = sys.modules.get("torch.distributed")  # not imported: no group to leave
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def read_record(output_dir: str | Path) -> dict[str, Any] | None:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch.distributed
 from django.core.management import CommandError, call_command
 
+from tests.training.process_group import one_rank_group
 from tests.training.rise.tinymodel import tiny_model_dir, write_episodes
 from training.rise.convert import read_samples
 
@@ -127,7 +129,10 @@ def test_finetune_trains_saves_and_refuses_a_second_run(tmp_path: Path, tiny: Pa
         "logging_steps": 1,
         "lora": True,
     }
-    text = run("run_rise_finetune", **options)
+    with one_rank_group(tmp_path):  # as under torchrun
+        text = run("run_rise_finetune", **options)
+        # Left once the model is saved: exiting with the group alive can abort a rank.
+        assert not torch.distributed.is_initialized()
     assert "Trained 4 of 4 samples (dropped: none) for 2 steps" in text
     assert f"use it as LLM model transformers:{out}" in text
     record = json.loads((out / "rise_finetune.json").read_text())

@@ -218,7 +218,7 @@ sys.path.insert(0, {root!r})
 import torch
 from tests.training.rise.test_loss import _sgd_args, step_features
 from tests.training.rise.tinymodel import tiny_model, tiny_tokenizer
-from training.rise.finetune import WeightedCollator, WeightedSamples, weighted_trainer_class
+from training.rise.finetune import WeightedCollator, WeightedSamples, leave_process_group, weighted_trainer_class
 
 feats = step_features()
 args = _sgd_args(__import__("pathlib").Path({out!r}), 0.5, 1, 2)
@@ -230,6 +230,7 @@ trainer.train()
 if trainer.is_world_process_zero():
     torch.save({{n: p.detach() for n, p in model.named_parameters()}}, {out!r} + "/params.pt")
     print("world", args.world_size, "loss", trainer.state.log_history[0]["loss"])
+leave_process_group()  # as the training commands do: exiting in the group can abort a rank
 """
 
 

@@ -26,6 +26,7 @@ from training.envs import TEXT_ENV_NAMES
 from training.retroformer_train.cli import ONE_LINE_ERRORS, add_train_arguments, loss_text, settings_from
 from training.retroformer_train.models import TrainSettings, is_main_process
 from training.retroformer_train.policy import DEFAULT_LR, PolicyConfig, train_policy
+from training.rise.finetune import leave_process_group
 
 _D = PolicyConfig(data="", base="", out="")
 
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             result = train_policy(config, overwrite=options["overwrite"], log=self.stdout.write)
         except ONE_LINE_ERRORS as exc:
             raise CommandError(str(exc)) from None
+        leave_process_group()
         if not is_main_process():
             return
         reward = f"{result.final_reward:.3f}" if result.final_reward is not None else "not logged"

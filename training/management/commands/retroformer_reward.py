@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from training.retroformer_train.cli import ONE_LINE_ERRORS, add_train_arguments, loss_text, settings_from
 from training.retroformer_train.models import TrainSettings, is_main_process
 from training.retroformer_train.reward_model import MIN_PAIRS, RewardModelConfig, train_reward_model
+from training.rise.finetune import leave_process_group
 
 
 class Command(BaseCommand):
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             result = train_reward_model(config, overwrite=options["overwrite"], log=self.stdout.write)
         except ONE_LINE_ERRORS as exc:
             raise CommandError(str(exc)) from None
+        leave_process_group()
         if not is_main_process():
             return
         accuracy = f"{100 * result.accuracy:.0f}%" if result.accuracy is not None else "n/a"

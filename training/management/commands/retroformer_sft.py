@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from training.retroformer_train.cli import ONE_LINE_ERRORS, add_train_arguments, loss_text, settings_from
 from training.retroformer_train.models import TrainSettings, is_main_process
 from training.retroformer_train.sft import SftConfig, train_sft
+from training.rise.finetune import leave_process_group
 
 
 class Command(BaseCommand):
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             result = train_sft(config, overwrite=options["overwrite"], log=self.stdout.write)
         except ONE_LINE_ERRORS as exc:
             raise CommandError(str(exc)) from None
+        leave_process_group()
         if not is_main_process():
             return
         dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(result.dropped.items())) or "none"

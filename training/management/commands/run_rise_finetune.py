@@ -28,7 +28,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from training.envs.base import BadData
-from training.rise.finetune import FinetuneConfig, FinetuneError, finetune, is_main_process
+from training.rise.finetune import FinetuneConfig, FinetuneError, finetune, is_main_process, leave_process_group
 
 _DEFAULTS = FinetuneConfig(model_name_or_path="", data_path="", output_dir="")
 
@@ -71,6 +71,7 @@ class Command(BaseCommand):
             result = finetune(config, overwrite=options["overwrite"], log=self.stdout.write)
         except (FinetuneError, BadData) as exc:
             raise CommandError(str(exc)) from None
+        leave_process_group()
         if not is_main_process():
             return  # the summary once, from the main process
         dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(result.dropped.items())) or "none"
