@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import unicodedata
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from django.db.models import JSONField, OuterRef, Subquery
 from django.utils import timezone
 
 from environment.bulk import update_rows
+from environment.llmlog.models import LLMCall
 from environment.vectors.models import VectorItem
 from environment.vectors.store import VectorBatch, get_vector_store
 from llm.context import call_context
@@ -327,9 +329,10 @@ def relationship_text(name: str, other: str, text: str) -> str:
     return f"{name} knows {other}: {text}"
 
 
-def _relationship_memories(src: Simulation, gateway: Any) -> dict[str, _Relationships]:
+def _relationship_memories(src: Simulation, gateway: Any, run: str) -> dict[str, _Relationships]:
     """The relationship memories of every persona of `src` that has not had them yet
-    (all personas of a base), embedded in one batch through the gateway."""
+    (all personas of a base), embedded in one batch through the gateway, traced under
+    the run label `run`."""
     todo: list[tuple[Persona, list[tuple[str, str]]]] = []
     for persona in src.personas.all():
         extra = persona.extra or {}
@@ -342,7 +345,7 @@ def _relationship_memories(src: Simulation, gateway: Any) -> dict[str, _Relation
         return {}
     texts = [text for _, pairs in todo for _, text in pairs]
     try:
-        with call_context(item="relationships"):
+        with call_context(run=run, item="relationships"):
             vectors = np.asarray(_gateway(gateway).embed(texts, purpose="fork.relationships"), dtype=np.float32)
     except LLMError as exc:
         raise SimulationError(f"cannot embed the starting relationships of {src.name!r}: {_one_line(exc)}") from None
@@ -404,13 +407,21 @@ def fork(
     config = fork_config(src, preset)
     config["language"] = language or source_language(src)
     meta = {**(src.meta or {}), "agent_config": config}
-    relationships = _relationship_memories(src, gateway)  # model calls stay outside the transaction
+    # Model calls stay outside the transaction. The fork has no pk yet, so its traces
+    # carry a label of their own until it has: then they become the fork's, and
+    # `llm_stats --run sim:N` counts them with the rest of its run.
+    pending_run = f"fork:{uuid.uuid4().hex}"
+    relationships = _relationship_memories(src, gateway, pending_run)
+    if relationships:
+        _gateway(gateway).flush()  # the embedding's trace is written before it is relabelled
     try:
         with transaction.atomic():
             sim = _copy(src, name, meta, relationships)
             if owner is not None:
                 sim.owner = owner
                 sim.save(update_fields=["owner"])
+            if relationships:
+                LLMCall.objects.filter(run=pending_run).update(run=sim.run_label)
             return sim
     except IntegrityError:
         if Simulation.objects.filter(name=name).exists():

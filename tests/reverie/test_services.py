@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from environment.llmlog.models import LLMCall
+from environment.llmlog.store import DjangoRecorder
 from environment.vectors.models import VectorItem
 from reverie import selectors, services
 from reverie.engine.config import AgentConfig, default_preset_for_model
@@ -238,6 +240,19 @@ def test_a_fork_of_a_base_remembers_its_starting_relationships_once():
         assert persona.memories.count() == len(people[persona.name]["relationships"])
         assert VectorItem.objects.filter(owner=persona.vector_owner).count() == persona.memories.count()
     assert not services.ensure_base(BASE).personas.filter(memories__isnull=False).exists()  # the base is untouched
+
+
+def test_the_relationship_embedding_is_traced_under_the_forks_run():
+    """The fork has no pk when its relationships are embedded: the trace is relabelled
+    to the fork's run once it exists, so `llm_stats --run sim:N` counts it."""
+    gw = routed_gateway({})
+    gw.recorder = DjangoRecorder(batch=1000, interval=3600)  # buffered, as a server's is
+    sim = services.fork(BASE, "rel-traced", gateway=gw)
+    traces = LLMCall.objects.filter(purpose="fork.relationships")
+    assert list(traces.values_list("run", "item")) == [(sim.run_label, "relationships")]
+    services.fork("rel-traced", "rel-traced-2", gateway=gw)  # nothing to embed: no call, no new trace
+    gw.flush()
+    assert traces.count() == 1
 
 
 def test_an_interview_sees_the_starting_relationships():
