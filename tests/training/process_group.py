@@ -3,9 +3,17 @@ for checking that the training commands leave it when they are done."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def gloo_threads() -> list[str]:
+    """The names of this process's threads that gloo started (Linux names them)."""
+    tasks = Path("/proc/self/task")
+    names = [(tasks / t / "comm").read_text().strip() for t in os.listdir(tasks)]
+    return [name for name in names if "gloo" in name]
 
 
 @contextmanager
@@ -13,6 +21,7 @@ def one_rank_group(folder: Path) -> Iterator[None]:
     import torch.distributed as dist
 
     dist.init_process_group("gloo", store=dist.FileStore(str(folder / "store"), 1), rank=0, world_size=1)
+    assert gloo_threads()  # the group runs threads of its own, as under torchrun
     try:
         yield
     finally:

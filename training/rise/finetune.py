@@ -58,6 +58,7 @@ code runs under `accelerate launch` and `torchrun`.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -378,11 +379,17 @@ def leave_process_group() -> None:
     ("terminate called without an active exception"): the launcher then reports the
     whole run failed. The barrier first, so that no rank tears the group down while
     another still saves. Only after success: a rank that failed exits instead, and the
-    launcher stops the others, where a teardown could wait forever on the dead rank."""
+    launcher stops the others, where a teardown could wait forever on the dead rank.
+
+    Destroying the group only unregisters it: a trainer's DDP wrapper still holds it,
+    and its threads live on as long as the trainer does. The caller must have dropped
+    its trainer (the training functions return without it); the collection frees one
+    that a reference cycle would keep, so the threads end now, not in the teardown."""
     dist = sys.modules.get("torch.distributed")  # not imported: no group to leave
     if dist is not None and dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+        gc.collect()
 
 
 def read_record(output_dir: str | Path) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ pytest.importorskip("torch")
 
 import torch.distributed
 
-from tests.training.process_group import one_rank_group
+from tests.training.process_group import gloo_threads, one_rank_group
 from tests.training.retroformer_train import scripted
 from tests.training.retroformer_train.rows import ROWS
 from training.retroformer_train.models import read_record
@@ -36,7 +36,7 @@ def test_sft_command_prints_the_reflector_spec(tiny: Path, rows_file: Path, tmp_
     with one_rank_group(tmp_path):  # as under torchrun: left once the model is saved
         text = run("retroformer_sft", "--data", str(rows_file), "--base", f"transformers:{tiny}", "--out", str(out),
                    *TINY)  # fmt: skip
-        assert not torch.distributed.is_initialized()
+        assert not torch.distributed.is_initialized() and not gloo_threads()
     assert "Trained on 2 of 2 helpful reflections (6 in the file; dropped: none) for 1 steps" in text
     assert text.strip().endswith(f"Use it as the reflector: --reflector transformers:{out.resolve()}")
     with pytest.raises(CommandError, match="already holds a model; pass --overwrite"):
@@ -66,7 +66,7 @@ def test_reward_command_trains_and_reports_accuracy(tiny: Path, rows_file: Path,
     with one_rank_group(tmp_path):
         text = run("retroformer_reward", "--data", str(rows_file), "--base", str(tiny), "--out", str(out),
                    "--min_pairs", "2", *TINY)  # fmt: skip
-        assert not torch.distributed.is_initialized()
+        assert not torch.distributed.is_initialized() and not gloo_threads()
     assert "Trained on 2 of 2 pairs (0 within a trial) for 1 steps" in text
     assert "of its training pairs." in text
     assert f"retroformer_policy --reward_model {out}" in text
@@ -78,7 +78,7 @@ def test_policy_command_with_a_reward_model(tiny: Path, rows_file: Path, reward_
         text = run("retroformer_policy", "--data", str(rows_file), "--base", str(tiny), "--out", str(out),
                    "--reward_model", str(reward_model), "--num_generations", "2", "--max_completion_length", "6",
                    *TINY)  # fmt: skip
-        assert not torch.distributed.is_initialized()
+        assert not torch.distributed.is_initialized() and not gloo_threads()
     assert f"Trained on {len(ROWS)} prompts for 1 steps" in text
     assert text.strip().endswith(f"--reflector transformers:{out.resolve()}")
     with pytest.raises(CommandError, match="either --reward_model or --env with --actor"):
