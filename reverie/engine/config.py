@@ -162,6 +162,11 @@ class ConversationConfig:
     # True: each speaker re-sums the relationship before every line (the original);
     # False: once per speaker per conversation (saves calls on a small model).
     relationship_per_line: bool = False
+    # True: the relationship summary is a focal point for each line's memories (the
+    # original), an embedding that waits for the summary; False (compact): the line
+    # gets the memories the summary was written from, and its other focal points are
+    # embedded while the summary is asked (one latency less on each first line).
+    relationship_focal: bool = False
     chars_per_minute: int = 240  # chat length in game minutes = ceil(characters / this) (original: /8/30)
     # compact only: the talk decision's example is built from the situation ("talk" unless
     # they talked within `recent_chat_minutes`), because a tiny model copies the example;
@@ -360,6 +365,7 @@ class AgentConfig:
                 chat_cooldown_steps=800,
                 quiet_hours=(23, 24),
                 relationship_per_line=True,
+                relationship_focal=True,
                 situated_example=False,
             ),
             interview=InterviewConfig(memories=50, summarise=True, history_turns=None),

@@ -20,7 +20,12 @@ A conversation (`converse`), speakers alternating, at most `max_lines` lines:
    first, that one call is wasted (it is still traced).
 2. What the line sees: `memories_per_focal` memories for each of three focal points,
    the relationship summary, "<other> is <what the other is doing>" and the last 4
-   lines (once there are any), merged without repeats.
+   lines (once there are any), merged without repeats. With `relationship_focal` off
+   (compact), the relationship's part is the first `memories_per_focal` of the
+   memories the summary was written from (the memories about the other it sums up),
+   and the other two focal points are embedded while the summary is asked: the
+   summary's own embedding is a call that could start only once the summary was in,
+   one latency more on every conversation's first line.
 3. The line (`converse.line`) is written from the speaker's identity, those memories,
    the previous conversation with this person and how long ago it was (the newest
    chat memory whose object is the other), the place, what each was doing, the
@@ -79,6 +84,7 @@ from reverie.engine.schemas import (
 
 __all__ = [
     "Conversation",
+    "Relationship",
     "Speaker",
     "chat_minutes",
     "converse",
@@ -104,6 +110,14 @@ class Speaker:
     @property
     def name(self) -> str:
         return self.identity.name
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A speaker's one-sentence summary of the other, and the memories it was written from."""
+
+    text: str
+    memories: list[MemoryNode]
 
 
 @dataclass
@@ -198,10 +212,15 @@ async def _recall(
     vectors = await gw.aembed(list(focals), purpose="converse.embed")
     found = retrieve(stream, None, list(zip(focals, vectors, strict=True)), now, k=k, kinds=RECALL_KINDS,
                      config=config.retrieval)  # fmt: skip
+    return _merged(*([scored.node for scored in found[focal]] for focal in focals))
+
+
+def _merged(*groups: Sequence[MemoryNode]) -> list[MemoryNode]:
+    """The memories of `groups`, in order, without repeats."""
     merged: dict[int, MemoryNode] = {}
-    for focal in focals:
-        for scored in found[focal]:
-            merged.setdefault(scored.node.id, scored.node)
+    for group in groups:
+        for node in group:
+            merged.setdefault(node.id, node)
     return list(merged.values())
 
 
@@ -262,7 +281,7 @@ def _react_examples(me: Speaker, other: Speaker, last: MemoryNode | None, now: d
 
 async def relationship_summary(
     gw: ModelGateway, me: Speaker, other: Speaker, now: datetime, config: AgentConfig
-) -> str:
+) -> Relationship:
     """What `me` knows and feels about `other`, from memories about them (`converse.relationship`)."""
     memories = await _recall(gw, me.stream, [other.name], now, config.conversation.relationship_memories, config)
     text = prompt("converse_relationship", name=me.name, other=other.name, memories=_bullets(memories))
@@ -273,7 +292,7 @@ async def relationship_summary(
         fallback=lambda: model.model_construct(summary=f"{me.identity.first_name} knows {other.name}."),
         **config.call_kwargs("converse.relationship"),
     )  # fmt: skip
-    return str(result.value.summary)
+    return Relationship(str(result.value.summary), memories)
 
 
 def _situation(me: Speaker, other: Speaker, initiator: bool) -> str:
@@ -293,7 +312,7 @@ async def converse(
     place: str,
     config: AgentConfig | None = None,
     max_lines: int | None = None,
-    relationships: dict[str, asyncio.Future[str]] | None = None,
+    relationships: dict[str, asyncio.Future[Relationship]] | None = None,
 ) -> Conversation:
     """Run a conversation to its end (`first` starts it); `remember_conversation` stores it.
 
@@ -310,7 +329,8 @@ async def converse(
     past = {s.name: _past_chat(s.name, partner[s.name].name, last_chat_with(s.stream, partner[s.name].name), now)
             for s in (first, second)}  # fmt: skip
     model = utterance_model(config.chars("converse.line", 160))
-    pending: dict[str, asyncio.Future[str]] = {}
+    pending: dict[str, asyncio.Future[Relationship]] = {}
+    k = settings.memories_per_focal
 
     def start_relationship(me: Speaker) -> None:
         given = started.pop(me.name, None)
@@ -323,17 +343,22 @@ async def converse(
         for turn in range(limit):
             me = first if turn % 2 == 0 else second
             other = partner[me.name]
-            relationship = await (pending.pop(me.name) if per_line else pending[me.name])
-            focals = [relationship, f"{other.name} is {other.doing}"]
+            asked = pending.pop(me.name) if per_line else pending[me.name]
+            focals = [f"{other.name} is {other.doing}"]
             if convo.lines:
                 focals.append("\n".join(f"{who}: {line}" for who, line in convo.lines[-LAST_LINES:]))
-            memories = await _recall(gw, me.stream, focals, now, settings.memories_per_focal, config)
+            if settings.relationship_focal:
+                relationship = await asked
+                memories = await _recall(gw, me.stream, [relationship.text, *focals], now, k, config)
+            else:
+                relationship, recalled = await asyncio.gather(asked, _recall(gw, me.stream, focals, now, k, config))
+                memories = _merged(relationship.memories[:k], recalled)
             if per_line and turn + 2 < limit:
                 start_relationship(me)  # for this speaker's next line, while the other talks
             result = await gw.astructured(
                 model,
                 prompt=prompt("converse_line", identity=me.identity.summary(), time=_clock(now), place=place,
-                              first_name=me.identity.first_name, other=other.name, relationship=relationship,
+                              first_name=me.identity.first_name, other=other.name, relationship=relationship.text,
                               memories=_bullets(memories), past=past[me.name],
                               context=_situation(me, other, initiator=me is first),
                               transcript=convo.transcript() or

@@ -32,6 +32,7 @@ from typing import Any
 from llm.context import call_context
 from reverie.engine.config import AgentConfig
 from reverie.engine.converse import (
+    Relationship,
     Speaker,
     chat_minutes,
     converse,
@@ -178,7 +179,7 @@ class World:
         # Each speaker's first relationship summary is asked as soon as one of the two
         # decides to talk, while the others are still deciding (a pair the pairing then
         # drops has asked for nothing it uses: its calls are cancelled or wasted).
-        early: dict[frozenset[str], dict[str, asyncio.Future[str]]] = {}
+        early: dict[frozenset[str], dict[str, asyncio.Future[Relationship]]] = {}
 
         def start_early(wish: asyncio.Future[tuple[Agent, Agent] | None]) -> None:
             if wish.cancelled() or wish.exception() is not None or wish.result() is None:
@@ -396,7 +397,7 @@ class World:
         now: datetime,
         activities: dict[str, asyncio.Future[str]] | None = None,
         thinking: dict[str, asyncio.Future[tuple[str, Agent] | None]] | None = None,
-        relationships: dict[str, asyncio.Future[str]] | None = None,
+        relationships: dict[str, asyncio.Future[Relationship]] | None = None,
     ) -> list[tuple[str, str]]:
         """Hold a conversation (a starts it), remember it, and make it both agents' action.
 
@@ -464,11 +465,13 @@ class World:
             me.scratch.path, me.scratch.path_set = [], True  # stand still while talking
         return convo.lines
 
-    def _relationship_early(self, gw: ModelGateway, me: Agent, other: Agent, now: datetime) -> asyncio.Future[str]:
+    def _relationship_early(
+        self, gw: ModelGateway, me: Agent, other: Agent, now: datetime
+    ) -> asyncio.Future[Relationship]:
         """`me`'s relationship summary of `other`, started before the pair is confirmed
         (`_advance`); traced as the conversation's, as `converse` would ask it."""
 
-        async def ask() -> str:
+        async def ask() -> Relationship:
             with call_context(run=self.run, step=self.step, item=f"{me.name} & {other.name}"):
                 speaker, them = Speaker(me.identity, me.stream, ""), Speaker(other.identity, other.stream, "")
                 return await relationship_summary(gw, speaker, them, now, self.config)

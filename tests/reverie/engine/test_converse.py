@@ -209,6 +209,63 @@ async def test_what_each_line_sees(monkeypatch):
     assert len(prompts_of(gw, "converse.relationship")) == 2  # compact: once per speaker
 
 
+async def _first_line_while_relationship_is_asked(config: AgentConfig) -> tuple[bool, list, str]:
+    """Whether Isabella's first line's focal point was embedded while her relationship
+    summary was being asked; with the focal points retrieved for and the line's prompt."""
+    import threading
+
+    import reverie.engine.converse as module
+
+    embedded = threading.Event()
+    while_asked = []
+
+    def relationship(_prompt: str) -> str:
+        while_asked.append(embedded.wait(1.0))
+        return json.dumps({"summary": "Klaus is a regular at the cafe."})
+
+    gw = routed_gateway({"how does Isabella Rodriguez know": relationship, **party_routes()})
+    encode = gw.embedder.encode
+
+    def spying(texts, **kw):
+        if "Klaus Mueller is ordering coffee" in texts:
+            embedded.set()
+        return encode(texts, **kw)
+
+    gw.embedder.encode = spying
+    asked = []
+    real = module.retrieve
+
+    def spy(stream, index, focal_points, now, **kw):
+        asked.append([text for text, _ in focal_points])
+        return real(stream, index, focal_points, now, **kw)
+
+    isabella, klaus = speakers()
+    fact = "Klaus Mueller likes cappuccino"
+    isabella.stream.add_thought("Isabella Rodriguez", "knows", "Klaus", fact, created=NOW, poignancy=3,
+                                embedding=gw.embed([fact])[0])  # fmt: skip
+    module.retrieve = spy
+    try:
+        await converse(gw, isabella, klaus, NOW, place="Hobbs Cafe", config=config, max_lines=1)
+    finally:
+        module.retrieve = real
+    return while_asked[0], asked, prompts_of(gw, "converse.line")[0]
+
+
+async def test_compact_embeds_a_lines_focal_points_while_the_relationship_is_asked():
+    """Compact gives a line the memories its relationship summary was written from (the
+    memories about the other), so the line's own focal points need not wait for the
+    summary: they are embedded while it is asked, one latency less on a first line. The
+    paper preset keeps the original's order: the summary is itself a focal point."""
+    overlapped, asked, line = await _first_line_while_relationship_is_asked(AgentConfig.compact())
+    assert overlapped
+    assert ["Klaus Mueller is ordering coffee"] in asked  # the summary is not a focal point
+    assert "Klaus is a regular at the cafe." in line and "Klaus Mueller likes cappuccino" in line
+    overlapped, asked, line = await _first_line_while_relationship_is_asked(AgentConfig.paper())
+    assert not overlapped
+    assert ["Klaus is a regular at the cafe.", "Klaus Mueller is ordering coffee"] in asked
+    assert "Klaus is a regular at the cafe." in line and "Klaus Mueller likes cappuccino" in line
+
+
 async def test_the_decision_gives_a_reason_first_and_knows_they_never_talked():
     assert list(react_model(80).model_fields) == ["reasoning", "decision"]
     gw = routed_gateway({"Should": '{"reasoning": "she wants to invite him", "decision": "talk"}'})
