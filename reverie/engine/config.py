@@ -188,6 +188,9 @@ class InterviewConfig:
     memories: int = 12  # retrieved for an answer
     summarise: bool = False  # summarise the retrieved memories before answering
     history_turns: int | None = 3  # earlier (question, answer) turns shown; None: all of them
+    # compact: the answer's example is built from the first memory recalled (a tiny model
+    # copies it); False (paper): one fixed example, and a copy of it is refused
+    situated_example: bool = True
 
     def validate(self) -> None:
         _check(self.memories >= 1, f"interview.memories must be >= 1, got {self.memories}")
@@ -368,7 +371,7 @@ class AgentConfig:
                 relationship_focal=True,
                 situated_example=False,
             ),
-            interview=InterviewConfig(memories=50, summarise=True, history_turns=None),
+            interview=InterviewConfig(memories=50, summarise=True, history_turns=None, situated_example=False),
             calls=dict(_PAPER_CALLS),
         )
 

@@ -19,14 +19,25 @@ Conversations (chat memories) always stay, and so do planted memories.
 Nothing is written to memory and no last-access time changes (`touch=False`), so an
 interview never alters the run.
 
+The answer's example: with `interview.situated_example` (compact) it is built from
+what the persona recalled first ("From what I remember: <that memory>", or that it
+remembers nothing about it), because a tiny model copies the example: with the fixed
+example the bundled model answered every question with the example's words, which the
+copy check refused, so every interview came back unanswered. Copying a situated example
+is allowed: it is the persona's own memory. The paper preset keeps one fixed example
+and refuses a copy of it.
+
 Fallbacks: interview.summary -> the memories themselves, listed; interview.answer ->
-a note that the reply could not be understood. A summary or answer that only copies
-the prompt's example answer is invalid (repaired, then the fallback).
+NO_ANSWER, and `reply` says so (`Reply.answered` False), so a measure can leave an
+unanswered question out instead of judging the note. A summary, or a paper answer,
+that only copies the prompt's example answer is invalid (repaired, then the fallback).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from reverie.engine.config import AgentConfig, MemoryAccess
@@ -39,9 +50,22 @@ from reverie.engine.reflect import memory_line
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import answer_model, memory_summary_model
 
-__all__ = ["answer", "recall_filter"]
+__all__ = ["NO_ANSWER", "Reply", "answer", "recall_filter", "reply"]
 
 PLAN_PREDICATES = ("plan", "plans")
+NO_ANSWER = "(no answer: the model's reply could not be understood)"
+_FIXED_EXAMPLE = {
+    "en": "Yes, Klaus told me about his paper on Monday. I'm going to study with him on Friday.",
+    "zh": "是的，阿哲周一跟我说过他的论文。我周五会和他一起复习。",
+}
+_SITUATED = {"en": ("From what I remember: {memory}", "I don't remember anything about that."),
+             "zh": ("我记得：{memory}", "我不记得这件事。")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    answered: bool  # False: the model's reply could not be understood (text is NO_ANSWER)
 
 
 def recall_filter(access: MemoryAccess) -> tuple[tuple[Kind, ...], tuple[str, ...]]:
@@ -75,15 +99,41 @@ async def answer(
 ) -> str:
     """The persona's answer to `question`, after the earlier turns in `history`, in the
     run's language (config.language)."""
+    return (await reply(gw, identity, stream, question, now, config=config, history=history)).text
+
+
+async def reply(
+    gw: ModelGateway,
+    identity: Identity,
+    stream: MemoryStream,
+    question: str,
+    now: datetime,
+    *,
+    config: AgentConfig | None = None,
+    history: Sequence[tuple[str, str]] = (),
+) -> Reply:
+    """`answer`, saying whether the model answered (a fallback is NO_ANSWER, unanswered)."""
     config = config or AgentConfig.compact()
     with speaking(config.language):
         return await _answer(gw, identity, stream, question, now, config=config, history=history)
 
 
+def _example(config: AgentConfig, first: str | None) -> str:
+    """The answer's example line: fixed (paper) or built from the first memory recalled."""
+    language = "zh" if config.language == "zh" else "en"
+    if not config.interview.situated_example:
+        text = _FIXED_EXAMPLE[language]
+    else:
+        remembered, nothing = _SITUATED[language]
+        text = remembered.format(memory=first) if first else nothing
+        text = text[: config.chars("interview.answer", 400)]
+    return "Example answer: " + json.dumps({"answer": text}, ensure_ascii=False)
+
+
 async def _answer(
     gw: ModelGateway, identity: Identity, stream: MemoryStream, question: str, now: datetime, *,
     config: AgentConfig, history: Sequence[tuple[str, str]],
-) -> str:  # fmt: skip
+) -> Reply:  # fmt: skip
     settings = config.interview
     question = question.replace('"', "'")
     vector = (await gw.aembed([question], purpose="interview.embed"))[0]
@@ -105,14 +155,17 @@ async def _answer(
         if summary.ok:
             memories = str(summary.value.summary)
     when = chinese_clock(now) if config.language == "zh" else now.strftime("%A %B %d, %I:%M %p")
+    recalled = found[question]
     text = prompt("interview_answer", identity=identity.summary(), time=when,
                   first_name=identity.first_name, memories=memories, question=question,
-                  transcript=_transcript(identity.first_name, history, settings.history_turns))  # fmt: skip
-    model = answer_model(config.chars("interview.answer", 400), example_in(text, "answer"))
+                  transcript=_transcript(identity.first_name, history, settings.history_turns),
+                  example=_example(config, memory_line(recalled[0].node) if recalled else None))  # fmt: skip
+    copy_refused = None if settings.situated_example else example_in(text, "answer")
+    model = answer_model(config.chars("interview.answer", 400), copy_refused)
     result = await gw.astructured(
         model,
         prompt=text,
-        fallback=lambda: model.model_construct(answer="(no answer: the model's reply could not be understood)"),
+        fallback=lambda: model.model_construct(answer=NO_ANSWER),
         **config.call_kwargs("interview.answer"),
     )  # fmt: skip
-    return str(result.value.answer)
+    return Reply(str(result.value.answer), bool(result.ok))

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from reverie.engine.config import AgentConfig
-from reverie.engine.interview import answer
+from reverie.engine.interview import NO_ANSWER, answer, reply
 from reverie.engine.memory import MemoryStream
 from tests.reverie.engine.fakes import routed_gateway
 from tests.reverie.engine.test_persona import ISABELLA
@@ -74,6 +74,28 @@ async def test_paper_retrieves_fifty_and_summarises_before_answering():
     gw = routed_gateway({"An interviewer asks": '{"answer": "Yes."}'})
     await answer(gw, ISABELLA, stream_with_everything(gw), "Any plans for the 14th?", NOW)
     assert [t.purpose for t in gw.recorder.traces if t.kind != "embed"] == ["interview.answer"]
+
+
+def copier(prompt: str) -> str:
+    """A tiny model's habit: answer with the prompt's example, word for word."""
+    return prompt.split("Example answer: ", 1)[1].split("\n", 1)[0]
+
+
+async def test_compacts_example_is_what_the_persona_recalls_first_and_copying_it_is_an_answer():
+    """The bundled model copies the example: compact builds it from the first memory
+    recalled, so the copy is the persona's own memory; paper's fixed example is refused."""
+    gw = routed_gateway({"An interviewer asks": copier})
+    stream = stream_with_everything(gw)
+    got = await reply(gw, ISABELLA, stream, "Is Isabella planning a Valentine's Day party?", NOW)
+    first = got.text.removeprefix("From what I remember: ")
+    assert got.answered and first != got.text and first in MEMORIES.values()
+    assert first in answer_prompt(gw).split("Example answer:")[0]  # one of the memories shown
+    got = await reply(gw, ISABELLA, stream, "Any plans for the 14th?", NOW, config=AgentConfig.paper())
+    assert not got.answered and got.text == NO_ANSWER  # a copy of the fixed example is no answer
+    assert "Klaus told me about his paper" in answer_prompt(gw)
+    config = AgentConfig.compact().with_ablation("no_memory")  # recalls nothing
+    got = await reply(gw, ISABELLA, stream, "What about the party?", NOW, config=config)
+    assert got.answered and got.text == "I don't remember anything about that."
 
 
 @pytest.mark.parametrize(
