@@ -24,12 +24,12 @@ _lock = threading.Lock()
 _exit_hook_registered = False
 
 
-def gateway_from_settings(*, model: str | None = None) -> Gateway:
+def gateway_from_settings(*, model: str | None = None, base_url: str | None = None) -> Gateway:
     from environment.llmlog.store import DjangoCache, DjangoRecorder
 
     return build_gateway(
         model or settings.LLM_MODEL,
-        base_url=settings.LLM_BASE_URL,
+        base_url=settings.LLM_BASE_URL if base_url is None else base_url,
         api_key=settings.LLM_API_KEY,
         embedding_model=settings.EMBEDDING_MODEL,
         embedding_base_url=settings.EMBEDDING_BASE_URL,

@@ -103,9 +103,13 @@ def load_subjects(sim: Simulation, *, at_step: int | None = None) -> dict[str, S
     return subjects
 
 
-async def ask(gw: Any, subject: Subject, question: str, now: datetime, config: AgentConfig) -> str:
+async def ask(gw: Any, subject: Subject, question: str, now: datetime, config: AgentConfig) -> interview_engine.Reply:
     """The engine's interview answer under `config` (nothing is stored)."""
-    return await interview_engine.answer(gw, subject.identity, subject.stream, question, now, config=config)
+    return await interview_engine.reply(gw, subject.identity, subject.stream, question, now, config=config)
+
+
+UNANSWERED = {"aware": False, "evidence": "", "judged": False, "answered": False, "counts": False,
+              "hallucinated": False}  # fmt: skip
 
 
 # --- running interviews ----------------------------------------------------------------
@@ -229,7 +233,9 @@ def _pick_personas(sim: Simulation, personas: Sequence[str] | None) -> list[str]
     return list(personas)
 
 
-def diffusion(sim: Simulation, result: EvalResult, *, gw: Any, progress: Progress | None = None) -> None:
+def diffusion(
+    sim: Simulation, result: EvalResult, *, gw: Any, progress: Progress | None = None, judge_gw: Any = None
+) -> None:
     scenarios = {str(s["id"]): s for s in _scenarios(sim) if s.get("probe")}
     if not scenarios:
         raise EvalError(f"{sim.name!r} has no scenarios with a probe question in its meta")
@@ -241,13 +247,17 @@ def diffusion(sim: Simulation, result: EvalResult, *, gw: Any, progress: Progres
     async def work(job: Job) -> None:
         s = scenarios[job.tags["scenario"]]
         subject = subjects[job.state][job.persona]
-        job.answer = await ask(gw, subject, job.question, state_time(sim, states[job.state]), config)
+        reply = await ask(gw, subject, job.question, state_time(sim, states[job.state]), config)
+        job.answer = reply.text
         backed = judging.mentions(subject.texts, s.get("keywords") or [])
+        if not reply.answered:  # nothing to judge: never counted as aware or hallucinated
+            job.verdict = {**UNANSWERED, "backed": backed}
+            return
         verdict = await judging.judge(
-            gw, fact=" ".join(str(s.get("description", "")).split()), speaker=job.persona,
+            judge_gw or gw, fact=" ".join(str(s.get("description", "")).split()), speaker=job.persona,
             question=job.question, answer=job.answer, backed=backed,
         )  # fmt: skip
-        job.verdict = verdict.to_dict()
+        job.verdict = {**verdict.to_dict(), "answered": True}
 
     try:
         _run_jobs(sim, result, jobs, work, gw=gw, progress=progress)
@@ -268,14 +278,17 @@ def _diffusion_summary(
             done = [j for j in jobs if j.tags["scenario"] == sid and j.state == state and j.verdict]
             aware = sorted(j.persona for j in done if j.verdict and j.verdict["counts"])
             hallucinated = sorted(j.persona for j in done if j.verdict and j.verdict["hallucinated"])
-            row[state] = {"aware": aware, "hallucinated": hallucinated, "asked": len(done),
-                          "pct": judging.percent(len(aware), total)}  # fmt: skip
+            unanswered = sorted(j.persona for j in done if j.verdict and not j.verdict.get("answered", True))
+            row[state] = {"aware": aware, "hallucinated": hallucinated, "unanswered": unanswered,
+                          "asked": len(done), "pct": judging.percent(len(aware), total)}  # fmt: skip
         per[sid] = row
     out["scenarios"] = per
     return out
 
 
-def relationships(sim: Simulation, result: EvalResult, *, gw: Any, progress: Progress | None = None) -> None:
+def relationships(
+    sim: Simulation, result: EvalResult, *, gw: Any, progress: Progress | None = None, judge_gw: Any = None
+) -> None:
     names = list(sim.personas.values_list("name", flat=True))
     if len(names) < 2:
         raise EvalError(f"{sim.name!r} has fewer than two personas: there are no relationships to measure")
@@ -287,13 +300,17 @@ def relationships(sim: Simulation, result: EvalResult, *, gw: Any, progress: Pro
     async def work(job: Job) -> None:
         other = job.tags["about"]
         subject = subjects[job.state][job.persona]
-        job.answer = await ask(gw, subject, job.question, state_time(sim, states[job.state]), config)
+        reply = await ask(gw, subject, job.question, state_time(sim, states[job.state]), config)
+        job.answer = reply.text
         backed = judging.mentions(subject.texts, [other])
+        if not reply.answered:
+            job.verdict = {**UNANSWERED, "backed": backed}
+            return
         verdict = await judging.judge(
-            gw, fact=f"{job.persona} knows who {other} is (has met them or knows something about them).",
+            judge_gw or gw, fact=f"{job.persona} knows who {other} is (has met them or knows something about them).",
             speaker=job.persona, question=job.question, answer=job.answer, backed=backed,
         )  # fmt: skip
-        job.verdict = verdict.to_dict()
+        job.verdict = {**verdict.to_dict(), "answered": True}
 
     try:
         _run_jobs(sim, result, jobs, work, gw=gw, progress=progress)
@@ -310,8 +327,10 @@ def _relationship_summary(
         done = [j for j in jobs if j.state == state and j.verdict]
         edges = sorted([j.persona, j.tags["about"]] for j in done if j.verdict and j.verdict["counts"])
         hallucinated = sorted([j.persona, j.tags["about"]] for j in done if j.verdict and j.verdict["hallucinated"])
+        unanswered = sorted([j.persona, j.tags["about"]] for j in done
+                            if j.verdict and not j.verdict.get("answered", True))  # fmt: skip
         out[state] = {
-            "edges": edges, "hallucinated": hallucinated, "asked": len(done),
+            "edges": edges, "hallucinated": hallucinated, "unanswered": unanswered, "asked": len(done),
             "density": round(network.density(len(names), [tuple(e) for e in edges]), 3),  # type: ignore[misc]
         }  # fmt: skip
     return out
@@ -382,6 +401,7 @@ def believability_of(
     progress: Progress | None = None,
     judge: bool = False,
     personas: Sequence[str] | None = None,
+    judge_gw: Any = None,
 ) -> None:
     chosen = _pick_personas(sim, personas)
     base = services.agent_config(sim)
@@ -392,7 +412,10 @@ def believability_of(
 
     async def work(job: Job) -> None:
         condition = job.tags["condition"]
-        job.answer = await ask(gw, subjects[job.persona], job.question, now, configs[condition])
+        reply = await ask(gw, subjects[job.persona], job.question, now, configs[condition])
+        job.answer = reply.text
+        if not reply.answered:  # kept for the record, never ranked against an answer
+            job.tags["answered"] = False
 
     compares: list[Job] = []
     try:
@@ -403,7 +426,7 @@ def believability_of(
 
             async def compare(job: Job) -> None:
                 better, reason, judged = await judging.compare(
-                    gw, identity=identities[job.persona], question=job.question,
+                    judge_gw or gw, identity=identities[job.persona], question=job.question,
                     answer_a=job.tags["answer_a"], answer_b=job.tags["answer_b"],
                 )  # fmt: skip
                 job.verdict = {"better": better, "reason": reason, "judged": judged}
@@ -417,7 +440,7 @@ def _comparison_jobs(jobs: Sequence[Job], *, start: int) -> list[Job]:
     """Every pair of conditions per persona and question; A/B order drawn per pair (seeded)."""
     by_key: dict[tuple[str, str], dict[str, Job]] = {}
     for job in jobs:
-        if job.answer is not None:
+        if job.answer is not None and job.tags.get("answered", True):
             by_key.setdefault((job.persona, job.tags["key"]), {})[job.tags["condition"]] = job
     out: list[Job] = []
     for (persona, key), answers in by_key.items():
@@ -435,7 +458,8 @@ def _believability_summary(
     personas: Sequence[str], jobs: Sequence[Job], compares: Sequence[Job], judged: bool
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"personas": list(personas), "conditions": list(ABLATIONS),
-                           "answered": sum(1 for j in jobs if j.answer is not None), "asked": len(jobs),
+                           "answered": sum(1 for j in jobs if j.answer is not None and j.tags.get("answered", True)),
+                           "asked": len(jobs),
                            "paper_mu": believability.PAPER_MU}  # fmt: skip
     if judged:
         matches = [(j.tags["condition_a"], j.tags["condition_b"], j.verdict["better"]) for j in compares if j.verdict]
@@ -466,25 +490,33 @@ def measure(
     judge: bool = False,
     personas: Sequence[str] | None = None,
     settings: dict[str, Any] | None = None,
+    judge_gateway: Any = None,
 ) -> EvalResult:
-    """Measure `name` on `sim` now and store the result (kept, partly, on Ctrl-C)."""
+    """Measure `name` on `sim` now and store the result (kept, partly, on Ctrl-C).
+
+    `judge_gateway` judges the answers (and ranks believability) when given; otherwise
+    the agents' own model does.
+    """
     if name not in MEASURES:
         raise EvalError(f"unknown measure {name!r}; choose from {', '.join(MEASURES)}")
     config = services.agent_config(sim)
+    gw = services._gateway(gateway) if name != "attendance" else None
+    judge_gw = (judge_gateway or gw) if gw is not None else None
     result = EvalResult.objects.create(
         simulation=sim, measure=name, step=sim.step,
-        settings={"preset": config.preset, "judge": judge, "personas": list(personas or []), **(settings or {})},
+        settings={"preset": config.preset, "judge": judge, "personas": list(personas or []),
+                  "judge_model": judge_model(judge_gw), **(settings or {})},
     )  # fmt: skip
-    gw = services._gateway(gateway) if name != "attendance" else None
     try:
         if name == "diffusion":
-            diffusion(sim, result, gw=gw, progress=progress)
+            diffusion(sim, result, gw=gw, progress=progress, judge_gw=judge_gw)
         elif name == "relationships":
-            relationships(sim, result, gw=gw, progress=progress)
+            relationships(sim, result, gw=gw, progress=progress, judge_gw=judge_gw)
         elif name == "attendance":
             attendance_of(sim, result)
         else:
-            believability_of(sim, result, gw=gw, progress=progress, judge=judge, personas=personas)
+            believability_of(sim, result, gw=gw, progress=progress, judge=judge, personas=personas,
+                             judge_gw=judge_gw)  # fmt: skip
     except KeyboardInterrupt:
         result.status = "interrupted"
         result.save(update_fields=["status", "updated"])
@@ -495,9 +527,20 @@ def measure(
             result.save(update_fields=["status", "updated"])
         raise
     finally:
-        if gw is not None and hasattr(gw, "flush"):
-            gw.flush()  # the traces the page links to
+        for used in {id(g): g for g in (gw, judge_gw) if g is not None}.values():
+            if hasattr(used, "flush"):
+                used.flush()  # the traces the page links to
     return result
+
+
+def judge_model(gw: Any) -> str:
+    """The judge's model name, as its traces record it ("" when unknown)."""
+    return str(getattr(gw, "model", "") or "") if gw is not None else ""
+
+
+def weak_judge(model: str) -> bool:
+    """True for the bundled 270M model, which copies its prompt's example verdict."""
+    return "bundled" in model or "270m" in model.lower()
 
 
 def headline(result: EvalResult) -> dict[str, float]:
@@ -535,6 +578,7 @@ def repeated(
     on_fork: Callable[[int, Simulation], None] | None = None,
     judge: bool = False,
     personas: Sequence[str] | None = None,
+    judge_gateway: Any = None,
 ) -> tuple[EvalResult, list[EvalResult]]:
     """Fork `source` `runs` times, run `steps` steps each under `preset` (the paper's
     sampling temperatures make the runs differ), measure each, and store the mean and a
@@ -551,7 +595,8 @@ def repeated(
         if steps:
             fork = services.run_steps(fork, steps, gateway=gw)
         results.append(measure(fork, name, gateway=gw, progress=progress, judge=judge, personas=personas,
-                               settings={"run": i, "of": runs, "source": source.name}))  # fmt: skip
+                               settings={"run": i, "of": runs, "source": source.name},
+                               judge_gateway=judge_gateway))  # fmt: skip
     keys = list(dict.fromkeys(k for r in results for k in headline(r)))
     combined: dict[str, Any] = {}
     for key in keys:

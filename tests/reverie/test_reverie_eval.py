@@ -186,3 +186,81 @@ def test_dry_run_prints_the_estimate_only_and_runs_fork_measure_and_average(run)
     assert party["values"] == [66.7, 66.7] and party["mean"] == 66.7 and party["low"] == party["high"] == 66.7
     with pytest.raises(Exception, match="--steps needs --runs"):
         _call("eval-1", "diffusion", "--steps", "3")
+
+
+def test_an_unanswered_question_is_neither_judged_nor_counted(run, monkeypatch):
+    """Klaus's model reply cannot be understood: his "no answer" note must not reach the
+    judge (a judge that says yes to it made him a hallucination before), and the
+    results say he gave no answer."""
+    sim, gw = run
+
+    def interviewee(prompt: str) -> str:
+        return "<html>garbage" if "Name: Klaus Mueller" in prompt else _interviewee(prompt)
+
+    gw = routed_gateway({
+        "You are checking an interview": lambda _p: json.dumps({"aware": "yes", "evidence": "no answer"}),
+        "An interviewer asks": interviewee,
+    })  # fmt: skip
+    monkeypatch.setattr("environment.gateway.get_gateway", lambda: gw)
+    out = _call("eval-1", "diffusion")
+    result = EvalResult.objects.get(simulation=sim, measure="diffusion")
+    klaus = [i for i in result.interviews if i["persona"] == "Klaus Mueller"]
+    assert len(klaus) == 4 and all(i["verdict"]["answered"] is False for i in klaus)
+    assert not any(i["verdict"]["aware"] or i["verdict"]["hallucinated"] for i in klaus)
+    judged = {t.item for t in gw.recorder.traces if t.purpose == "eval.judge"}
+    assert judged and not judged & {i["item"] for i in klaus}  # the others were judged, Klaus never
+    party = result.summary["scenarios"]["party"]
+    assert party["now"]["unanswered"] == ["Klaus Mueller"] and "Klaus Mueller" not in party["now"]["hallucinated"]
+    assert "no answer, not counted (now): Klaus Mueller" in out and "hallucinated (now): Klaus" not in out
+
+
+def test_a_separate_judge_model_judges_and_a_bundled_judge_is_flagged(run, settings):
+    """`--judge-model` (here: measure's judge_gateway) takes every judge call off the
+    agents' model; the bundled 270M model as judge gets a warning, and a bad spec a
+    clear error."""
+    sim, gw = run
+    judge = routed_gateway({"You are checking an interview": _judge})
+    result = eval_services.measure(sim, "relationships", gateway=gw, judge_gateway=judge)
+    assert {t.purpose for t in judge.recorder.traces} == {"eval.judge"}
+    assert not [t for t in gw.recorder.traces if t.purpose == "eval.judge"]
+    assert len(judge.recorder.traces) == len(result.interviews) == 12
+    assert result.settings["judge_model"] == judge.model != ""
+    settings.LLM_MODEL = "llama_cpp:bundled"
+    out = _call("eval-1", "diffusion", "--dry-run")
+    assert "note: the judge is llama_cpp:bundled" in out and "--judge-model" in out
+    out = _call("eval-1", "diffusion", "--dry-run", "--judge-model", "openai:qwen-72b")
+    assert "note: the judge" not in out
+    with pytest.raises(Exception, match=r"--judge-model: .*unknown model backend 'nonsense'"):
+        _call("eval-1", "diffusion", "--judge-model", "nonsense")
+
+
+@pytest.mark.model
+def test_diffusion_on_the_bundled_model_gets_every_agents_own_answer(tmp_path, monkeypatch):
+    """The real thing: `reverie_eval diffusion` on the 3-agent base with the bundled model.
+    With the fixed example the 270M model copied it into every answer, the copy was
+    refused, and every interview came back unanswered; under compact each answer is the
+    model's own, from what that agent recalls."""
+    from llm.factory import build_gateway
+    from llm.tracing import MemoryRecorder
+
+    gw = build_gateway("llama_cpp:bundled", cache_policy="off", timeout=120, recorder=MemoryRecorder())
+    monkeypatch.setattr("environment.gateway.get_gateway", lambda: gw)
+    try:
+        sim = services.fork(BASE, "eval-real", gateway=gw)
+        services.load_history(sim, "the_ville/agent_history_init_n3.csv", gateway=gw)
+        out = _call("eval-real", "diffusion")
+    finally:
+        gw.close()
+    result = EvalResult.objects.get(simulation=sim, measure="diffusion")
+    assert result.status == "done" and len(result.interviews) == 6  # 3 agents x 2 facts, at step 0
+    assert all(i["verdict"]["answered"] is not False for i in result.interviews), [
+        i["answer"] for i in result.interviews
+    ]
+    answers = {t.item: t for t in gw.recorder.traces if t.purpose == "interview.answer"}
+    assert {i["item"] for i in result.interviews} == set(answers)
+    assert not [t for t in answers.values() if t.outcome == "fallback"]
+    for interview in result.interviews:  # each answer is the one its agent's prompt produced
+        assert answers[interview["item"]].outcome != "fallback"
+        assert f"Name: {interview['persona']}" in str(answers[interview["item"]].prompt)
+    judged = [t for t in gw.recorder.traces if t.purpose == "eval.judge"]
+    assert len(judged) == 6 and "party" in out and "4% -> 52%" in out

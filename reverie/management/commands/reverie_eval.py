@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from llm.errors import LLMError
 from reverie import eval_services, services
 from reverie.engine.config import PRESETS
 from reverie.models import EvalResult, Simulation
@@ -46,6 +48,12 @@ class Command(BaseCommand):
             "--persona", dest="personas", action="append", metavar="NAME",
             help="believability: interview only this persona (repeatable)",
         )  # fmt: skip
+        parser.add_argument(
+            "--judge-model", metavar="SPEC",
+            help="the model that judges the answers (default: LLM_MODEL, the agents' own); e.g. "
+                 "openai:<model> with --judge-base-url for a stronger model on a server",
+        )  # fmt: skip
+        parser.add_argument("--judge-base-url", metavar="URL", help="the judge model's server (default: LLM_BASE_URL)")
         parser.add_argument("--json", metavar="FILE", help="also write the results to this JSON file")
         parser.add_argument("--dry-run", action="store_true", help="print the estimate and stop")
 
@@ -65,14 +73,29 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         for line in estimate.lines():
             self.stdout.write(line)
+        judge_spec = options["judge_model"] or settings.LLM_MODEL
+        if measure != "attendance" and eval_services.weak_judge(judge_spec):
+            self.stdout.write(
+                f"note: the judge is {judge_spec}, a 270M model that copies its prompt's example verdict: its "
+                "yes/no is not a measurement. Judge with a stronger model: --judge-model openai:<model> "
+                "--judge-base-url http://host:port/v1 (docs/evaluation.md)"
+            )
         if options["dry_run"]:
             return
+        judge_gateway = None
+        if options["judge_model"] or options["judge_base_url"]:
+            from environment.gateway import gateway_from_settings
+
+            try:
+                judge_gateway = gateway_from_settings(model=options["judge_model"], base_url=options["judge_base_url"])
+            except LLMError as exc:
+                raise CommandError(f"--judge-model: {exc}") from None
         bar = _Bar(estimate.interviews + estimate.judge_calls if measure == "believability" else estimate.interviews)
         try:
             if runs:
                 aggregate, results = eval_services.repeated(
                     sim, measure, runs=runs, steps=steps, preset=options["preset"], progress=bar.update,
-                    judge=options["judge"], personas=options["personas"],
+                    judge=options["judge"], personas=options["personas"], judge_gateway=judge_gateway,
                     on_fork=lambda i, fork: self.stdout.write(f"run {i}/{runs}: {fork.name}"),
                 )  # fmt: skip
             else:
@@ -80,7 +103,12 @@ class Command(BaseCommand):
                     None,
                     [
                         eval_services.measure(
-                            sim, measure, progress=bar.update, judge=options["judge"], personas=options["personas"]
+                            sim,
+                            measure,
+                            progress=bar.update,
+                            judge=options["judge"],
+                            personas=options["personas"],
+                            judge_gateway=judge_gateway,
                         )
                     ],
                 )
@@ -123,9 +151,12 @@ class Command(BaseCommand):
                     + (f"{paper[0]:g}% -> {paper[1]:g}%" if paper else "-")
                 )
                 for state in ("start", "now"):
-                    wrong = row.get(state, {}).get("hallucinated") or []
+                    wrong = (row.get(state) or {}).get("hallucinated") or []
                     if wrong:
                         self.stdout.write(f"    hallucinated ({state}): {', '.join(wrong)}")
+                    silent = (row.get(state) or {}).get("unanswered") or []
+                    if silent:
+                        self.stdout.write(f"    no answer, not counted ({state}): {', '.join(silent)}")
         elif result.measure == "relationships":
             paper = s.get("paper") or [None, None]
             start, now = s.get("start", {}), s.get("now", {})
@@ -135,10 +166,14 @@ class Command(BaseCommand):
                 + f"   paper {paper[0]} -> {paper[1]}"
             )
             for state in ("start", "now"):
-                wrong = s.get(state, {}).get("hallucinated") or []
+                wrong = (s.get(state) or {}).get("hallucinated") or []
                 if wrong:
                     pairs = ", ".join(f"{a} -> {b}" for a, b in wrong)
                     self.stdout.write(f"    hallucinated ({state}): {pairs}")
+                silent = (s.get(state) or {}).get("unanswered") or []
+                if silent:
+                    pairs = ", ".join(f"{a} -> {b}" for a, b in silent)
+                    self.stdout.write(f"    no answer, not counted ({state}): {pairs}")
         elif result.measure == "attendance":
             if not s.get("reached"):
                 self.stdout.write(f"  note: the run has not reached the end of the party ({s.get('ends')})")
