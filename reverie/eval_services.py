@@ -6,7 +6,7 @@ database, asks the model through the gateway and writes `EvalResult` rows.
 - The state "at step 0" is rebuilt by loading only the memories created at step 0
   (MemoryNode.step <= 0: the base's history and starting relationships, and what the
   first step perceived) with their embeddings; "now" is every memory.
-- Interviews use the engine's `interview.answer` with the run's own config
+- Interviews use the engine's `interview.reply` with the run's own config
   (`services.agent_config`), or an ablation of it; nothing is written to memory.
   An ablation is `config.with_ablation(name)` passed to the answer, whose retrieval
   leaves out what the ablation switches off (reverie.engine.interview.recall_filter).

@@ -874,7 +874,7 @@ def interview(
     `history` is the interview so far, as (question, answer) pairs; `config` defaults
     to the run's own settings (`agent_config(sim)`), ablation switches included.
     """
-    from reverie.engine.interview import answer
+    from reverie.engine.interview import reply
 
     session = load_session(sim)
     agent = session.world.agents.get(persona)
@@ -883,8 +883,9 @@ def interview(
     gw = _gateway(gateway)
     thinking = config or session.world.config
     with call_context(run=sim.run_label, item=persona):
-        return asyncio.run(answer(gw, agent.identity, agent.stream, question, session.world.now, config=thinking,
-                                  history=tuple(history)))  # fmt: skip
+        answered = asyncio.run(reply(gw, agent.identity, agent.stream, question, session.world.now,
+                                     config=thinking, history=tuple(history)))  # fmt: skip
+    return answered.text
 
 
 def persona_identity(sim: Simulation, persona: str) -> Identity:

@@ -50,7 +50,7 @@ from reverie.engine.reflect import memory_line
 from reverie.engine.retrieve import retrieve
 from reverie.engine.schemas import answer_model, memory_summary_model
 
-__all__ = ["NO_ANSWER", "Reply", "answer", "recall_filter", "reply"]
+__all__ = ["NO_ANSWER", "Reply", "recall_filter", "reply"]
 
 PLAN_PREDICATES = ("plan", "plans")
 NO_ANSWER = "(no answer: the model's reply could not be understood)"
@@ -87,21 +87,6 @@ def _transcript(first_name: str, history: Sequence[tuple[str, str]], turns: int 
     return "\n".join(lines) or "(this is the first question)"
 
 
-async def answer(
-    gw: ModelGateway,
-    identity: Identity,
-    stream: MemoryStream,
-    question: str,
-    now: datetime,
-    *,
-    config: AgentConfig | None = None,
-    history: Sequence[tuple[str, str]] = (),
-) -> str:
-    """The persona's answer to `question`, after the earlier turns in `history`, in the
-    run's language (config.language)."""
-    return (await reply(gw, identity, stream, question, now, config=config, history=history)).text
-
-
 async def reply(
     gw: ModelGateway,
     identity: Identity,
@@ -112,7 +97,9 @@ async def reply(
     config: AgentConfig | None = None,
     history: Sequence[tuple[str, str]] = (),
 ) -> Reply:
-    """`answer`, saying whether the model answered (a fallback is NO_ANSWER, unanswered)."""
+    """The persona's answer to `question`, after the earlier turns in `history`, in the
+    run's language (config.language), and whether the model gave one (if not, the text
+    is NO_ANSWER)."""
     config = config or AgentConfig.compact()
     with speaking(config.language):
         return await _answer(gw, identity, stream, question, now, config=config, history=history)

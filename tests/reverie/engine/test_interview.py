@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from reverie.engine.config import AgentConfig
-from reverie.engine.interview import NO_ANSWER, answer, reply
+from reverie.engine.interview import NO_ANSWER, Reply, reply
 from reverie.engine.memory import MemoryStream
 from tests.reverie.engine.fakes import routed_gateway
 from tests.reverie.engine.test_persona import ISABELLA
@@ -46,8 +46,8 @@ async def test_the_answer_sees_the_memories_and_the_earlier_turns():
     stream = stream_with_everything(gw)
     before = {n.id: n.last_accessed for n in stream}
     history = [("Who is Klaus?", "A student who comes to my cafe.")]
-    reply = await answer(gw, ISABELLA, stream, "Any plans for the 14th?", NOW, history=history)
-    assert reply == "A party at my cafe!"
+    got = await reply(gw, ISABELLA, stream, "Any plans for the 14th?", NOW, history=history)
+    assert got == Reply("A party at my cafe!", answered=True)
     text = answer_prompt(gw)
     assert 'Interviewer: "Who is Klaus?"' in text and 'Isabella: "A student who comes to my cafe."' in text
     assert MEMORIES["knows"] in text
@@ -66,13 +66,13 @@ async def test_paper_retrieves_fifty_and_summarises_before_answering():
     for i in range(60):
         stream.add_event("Maria Lopez", "is", f"studying {i}", f"Maria Lopez is studying chapter {i}", created=NOW,
                          poignancy=2, embedding=gw.embed([f"chapter {i}"])[0])  # fmt: skip
-    await answer(gw, ISABELLA, stream, "Any plans for the 14th?", NOW, config=AgentConfig.paper())
+    await reply(gw, ISABELLA, stream, "Any plans for the 14th?", NOW, config=AgentConfig.paper())
     asked = [t.prompt for t in gw.recorder.traces if t.purpose == "interview.summary"]
     assert len(asked) == 1 and asked[0].count("\n- ") == 50  # 50 memories of the 66
     assert summary in answer_prompt(gw)
     # Compact lists fewer memories and asks no summary.
     gw = routed_gateway({"An interviewer asks": '{"answer": "Yes."}'})
-    await answer(gw, ISABELLA, stream_with_everything(gw), "Any plans for the 14th?", NOW)
+    await reply(gw, ISABELLA, stream_with_everything(gw), "Any plans for the 14th?", NOW)
     assert [t.purpose for t in gw.recorder.traces if t.kind != "embed"] == ["interview.answer"]
 
 
@@ -112,7 +112,7 @@ async def test_interviews_honour_the_ablation_switches(ablation, gone):
     gw = routed_gateway({"An interviewer asks": '{"answer": "Hmm."}'})
     config = AgentConfig.compact().with_ablation(ablation)
     config = replace(config, interview=replace(config.interview, memories=20))
-    await answer(gw, ISABELLA, stream_with_everything(gw), "What about the party?", NOW, config=config)
+    await reply(gw, ISABELLA, stream_with_everything(gw), "What about the party?", NOW, config=config)
     text = answer_prompt(gw)
     shown = {kind for kind, description in MEMORIES.items() if description in text}
     assert shown == set(MEMORIES) - gone  # chats and planted memories stay while anything is recalled
@@ -125,11 +125,11 @@ def test_the_service_passes_the_history_and_the_runs_own_config(monkeypatch):
 
     seen = {}
 
-    async def fake_answer(gw, identity, stream, question, now, *, config=None, history=()):
+    async def fake_reply(gw, identity, stream, question, now, *, config=None, history=()):
         seen.update(name=identity.name, config=config, history=history)
-        return "ok"
+        return Reply("ok", answered=True)
 
-    monkeypatch.setattr(module, "answer", fake_answer)
+    monkeypatch.setattr(module, "reply", fake_reply)
     gw = routed_gateway({})
     sim = services.fork("base_the_ville_isabella_maria_klaus", "interview-history", preset="paper", gateway=gw)
     turns = (("Who are you?", "Isabella."),)
