@@ -108,10 +108,6 @@ async def ask(gw: Any, subject: Subject, question: str, now: datetime, config: A
     return await interview_engine.reply(gw, subject.identity, subject.stream, question, now, config=config)
 
 
-UNANSWERED = {"aware": False, "evidence": "", "judged": False, "answered": False, "counts": False,
-              "hallucinated": False}  # fmt: skip
-
-
 # --- running interviews ----------------------------------------------------------------
 
 
@@ -133,6 +129,19 @@ class Job:
             "question": self.question, "state": self.state, **self.tags,
             "answer": self.answer, "verdict": self.verdict,
         }  # fmt: skip
+
+
+async def _verdict(
+    judge_gw: Any, job: Job, reply: interview_engine.Reply, *, fact: str, backed: bool
+) -> dict[str, Any]:
+    """The judge's verdict on `reply`; an unanswered question is not judged, and is
+    neither aware nor a hallucination."""
+    if not reply.answered:
+        return {"aware": False, "evidence": "", "backed": backed, "judged": False, "answered": False,
+                "counts": False, "hallucinated": False}  # fmt: skip
+    verdict = await judging.judge(judge_gw, fact=fact, speaker=job.persona, question=job.question,
+                                  answer=reply.text, backed=backed)  # fmt: skip
+    return {**verdict.to_dict(), "answered": True}
 
 
 def _run_jobs(
@@ -250,14 +259,8 @@ def diffusion(
         reply = await ask(gw, subject, job.question, state_time(sim, states[job.state]), config)
         job.answer = reply.text
         backed = judging.mentions(subject.texts, s.get("keywords") or [])
-        if not reply.answered:  # nothing to judge: never counted as aware or hallucinated
-            job.verdict = {**UNANSWERED, "backed": backed}
-            return
-        verdict = await judging.judge(
-            judge_gw or gw, fact=" ".join(str(s.get("description", "")).split()), speaker=job.persona,
-            question=job.question, answer=job.answer, backed=backed,
-        )  # fmt: skip
-        job.verdict = {**verdict.to_dict(), "answered": True}
+        fact = " ".join(str(s.get("description", "")).split())
+        job.verdict = await _verdict(judge_gw or gw, job, reply, fact=fact, backed=backed)
 
     try:
         _run_jobs(sim, result, jobs, work, gw=gw, progress=progress)
@@ -303,14 +306,8 @@ def relationships(
         reply = await ask(gw, subject, job.question, state_time(sim, states[job.state]), config)
         job.answer = reply.text
         backed = judging.mentions(subject.texts, [other])
-        if not reply.answered:
-            job.verdict = {**UNANSWERED, "backed": backed}
-            return
-        verdict = await judging.judge(
-            judge_gw or gw, fact=f"{job.persona} knows who {other} is (has met them or knows something about them).",
-            speaker=job.persona, question=job.question, answer=job.answer, backed=backed,
-        )  # fmt: skip
-        job.verdict = {**verdict.to_dict(), "answered": True}
+        fact = f"{job.persona} knows who {other} is (has met them or knows something about them)."
+        job.verdict = await _verdict(judge_gw or gw, job, reply, fact=fact, backed=backed)
 
     try:
         _run_jobs(sim, result, jobs, work, gw=gw, progress=progress)
