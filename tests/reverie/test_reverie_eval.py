@@ -214,7 +214,7 @@ def test_an_unanswered_question_is_neither_judged_nor_counted(run, monkeypatch):
     assert "no answer, not counted (now): Klaus Mueller" in out and "hallucinated (now): Klaus" not in out
 
 
-def test_a_separate_judge_model_judges_and_a_bundled_judge_is_flagged(run, settings):
+def test_a_separate_judge_model_judges_and_a_bundled_judge_is_flagged(run, settings, monkeypatch):
     """`--judge-model` (here: measure's judge_gateway) takes every judge call off the
     agents' model; the bundled 270M model as judge gets a warning, and a bad spec a
     clear error."""
@@ -232,6 +232,23 @@ def test_a_separate_judge_model_judges_and_a_bundled_judge_is_flagged(run, setti
     assert "note: the judge" not in out
     with pytest.raises(Exception, match=r"--judge-model: .*unknown model backend 'nonsense'"):
         _call("eval-1", "diffusion", "--judge-model", "nonsense")
+    # Through the command: the judge it builds gets the judge calls and is closed after.
+    built = []
+
+    def judge_from_settings(*, model=None, base_url=None):
+        built.append((model, base_url))
+        other = routed_gateway({"You are checking an interview": _judge})
+        other.closed = False
+        other.close = lambda: setattr(other, "closed", True)
+        built.append(other)
+        return other
+
+    monkeypatch.setattr("environment.gateway.gateway_from_settings", judge_from_settings)
+    calls_before = len([t for t in gw.recorder.traces if t.purpose == "eval.judge"])
+    _call("eval-1", "diffusion", "--judge-model", "openai:qwen-72b", "--judge-base-url", "http://gpu:8000/v1")
+    assert built[0] == ("openai:qwen-72b", "http://gpu:8000/v1") and built[1].closed
+    assert {t.purpose for t in built[1].recorder.traces} == {"eval.judge"}
+    assert len([t for t in gw.recorder.traces if t.purpose == "eval.judge"]) == calls_before
 
 
 @pytest.mark.model

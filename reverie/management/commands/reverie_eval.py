@@ -124,6 +124,9 @@ class Command(BaseCommand):
         except services.SimulationError as exc:
             bar.close()
             raise CommandError(str(exc)) from None
+        finally:
+            if judge_gateway is not None:
+                judge_gateway.close()  # its traces were flushed by the measure
         bar.close()
         for result in results:
             self._report(result)
