@@ -4,13 +4,16 @@ cached calls are shown as cached."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 
 from django.utils import timezone
 
 from environment.llmlog.models import LLMCall
 from reverie import services
 from reverie.models import Movement, Simulation
+from reverie.selectors import frame_at
 from tests.e2e.helpers import rendering_paused, wait_for_town, wait_until
 
 BASE = "base_the_ville_isabella_maria_klaus"
@@ -96,3 +99,58 @@ def test_cached_calls_are_shown_as_cached_not_as_zero_tokens(page):
     wait_for_town(page)
     page.wait_for_function("() => document.getElementById('stats').textContent.length > 0")
     assert page.locator("#stats").inner_text() == "model calls: 3 · tokens: 42 · 2 cached"
+
+
+def test_a_steps_frame_ends_its_progress_whichever_message_comes_first(signed_in_page):
+    """The runner sends frames and progress from two threads, so the page may hear a step's
+    frame before the progress that says it ended (CI saw a pause stay "Pausing after this
+    step…" for good after the step had landed). The websocket is scripted here to deliver
+    exactly that order."""
+    page = signed_in_page
+    sim = services.fork(BASE, "e2e-progress-order")
+
+    def rows(step: int) -> None:
+        Movement.objects.bulk_create(
+            [Movement(simulation=sim, step=step, persona=n, x=5 + step, y=9, emoji="🚶", description="walk @ x")
+             for n in NAMES]
+        )  # fmt: skip
+
+    rows(0)
+    Simulation.objects.filter(pk=sim.pk).update(step=1)
+    sockets = []
+    page.route_web_socket(re.compile(r"/ws/sim/"), lambda ws: sockets.append(ws))  # no server: the test speaks
+    page.goto(f"/simulator_home/{sim.name}/")
+    wait_for_town(page)
+    wait_until(lambda: sockets, timeout=10, message="the page opened no websocket")
+    ws = sockets[-1]
+
+    def say(message: dict) -> None:
+        ws.send(json.dumps(message))
+
+    def badge() -> tuple[str | None, str]:
+        return page.locator("#run-state").get_attribute("data-state"), page.locator("#run-state").inner_text()
+
+    progress = {"type": "progress", "running": True, "step": 1, "calls": 4, "cached": 0, "tokens": 90,
+                "purpose": "plan.daily", "item": NAMES[0], "since": timezone.now().isoformat()}  # fmt: skip
+    say({"type": "state", "state": "paused", "step": 1, "error": None, "waiting_since": None, "waiting_reason": None})
+    say(progress)
+    page.wait_for_function("() => document.getElementById('run-state').dataset.state === 'pausing'")
+    assert page.locator("#thinking").is_visible()
+
+    rows(1)  # step 1 lands: its frame comes first, then a count sent before it, then nothing
+    say({"type": "frame", "frame": frame_at(Simulation.objects.get(pk=sim.pk), 1), "stats": None, "cached": 0})
+    page.wait_for_function("() => document.body.dataset.step === '1'")
+    assert badge() == ("paused", "Paused")
+    assert page.locator("#thinking").is_hidden()
+    say({**progress, "calls": 5})
+    # a message after it that shows, so the late count has surely been read
+    say({"type": "state", "state": "paused", "step": 2, "error": "read", "waiting_since": None, "waiting_reason": None})
+    page.wait_for_function("() => document.getElementById('town-error').textContent === 'read'")
+    assert badge() == ("paused", "Paused") and page.locator("#thinking").is_hidden()
+
+    # the next step's progress still shows
+    say({"type": "state", "state": "playing", "step": 2, "error": None, "waiting_since": None, "waiting_reason": None})
+    say({**progress, "step": 2, "calls": 1})
+    page.wait_for_function("() => document.getElementById('thinking').textContent.includes('step 2')")
+    assert badge()[0] == "playing"
+    assert page.page_errors == [] and page.console_errors == []

@@ -111,6 +111,9 @@
     if (stepNode) stepNode.title = frame.step < 0 ? t("before_first_step") : "";
     if (stats) S.setText("stats", callsText(stats.calls, stats.tokens, typeof cached === "number" ? cached : 0));
     if (town.selected) scheduleRefresh();
+    // The frame is the step committed: it is no longer in flight, whichever of the
+    // runner's two senders (frames, progress) the page hears from first.
+    if (progress.running && typeof progress.step === "number" && frame.step >= progress.step) setProgress({ running: false });
   }
 
   // ------------------------------------------------------------- run state
@@ -122,7 +125,10 @@
   /** A step in flight: who thinks about what, calls and tokens so far, for how long. */
   function setProgress(p) {
     const was = progress.running;
-    progress = p && typeof p === "object" ? p : { running: false };
+    const next = p && typeof p === "object" ? p : { running: false };
+    // A count sent before the step's frame can arrive after it: that step has landed.
+    if (next.running && typeof next.step === "number" && next.step <= shownStep) return;
+    progress = next;
     if (progress.running && !spinTimer) spinTimer = setInterval(renderProgress, 250);
     if (!progress.running && spinTimer) { clearInterval(spinTimer); spinTimer = null; }
     renderProgress();
