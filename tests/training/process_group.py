@@ -4,10 +4,11 @@ for checking that the training commands leave it when they are done."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.e2e.helpers import wait_until
 
 
 def gloo_threads() -> list[str]:
@@ -24,10 +25,7 @@ def one_rank_group(folder: Path) -> Iterator[None]:
     dist.init_process_group("gloo", store=dist.FileStore(str(folder / "store"), 1), rank=0, world_size=1)
     # The group runs threads of its own, as under torchrun. Each names itself
     # ("pt_gloo_runloop") once it runs, which can be after init returns on a busy machine.
-    deadline = time.monotonic() + 30
-    while not gloo_threads():
-        assert time.monotonic() < deadline, "the gloo process group started no named thread within 30 s"
-        time.sleep(0.01)
+    wait_until(gloo_threads, timeout=30, interval=0.01, message="the gloo process group started no named thread")
     try:
         yield
     finally:
